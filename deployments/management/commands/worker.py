@@ -1,0 +1,21 @@
+"""A django-q2 worker that refuses to start when it could not deploy safely."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from deployments.aws import bootstrap
+from deployments.aws.errors import AwsError
+from deployments.runtime import aws_settings
+
+
+class Command(BaseCommand):
+    help = "Check the state bucket and lock table, then run a django-q2 cluster (qcluster)."
+
+    def handle(self, *args, **options) -> None:
+        try:
+            bootstrap.check(aws_settings())
+        except AwsError as exc:
+            raise CommandError(f"not starting the worker: {exc}") from exc
+        call_command("qcluster")

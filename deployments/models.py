@@ -1,0 +1,173 @@
+"""Stacks, their immutable revisions, and the runs that deploy them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from tenants.models import NAME_RULE, Tenant
+
+
+class Stack(models.Model):
+    """A unit of deployment owned by one tenant; its content lives in revisions."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="stacks")
+    name = models.CharField(max_length=63, validators=[NAME_RULE])
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name"],
+                name="%(app_label)s_%(class)s_name_unique_per_tenant",
+                violation_error_message="This tenant already has a stack with that name.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug}/{self.name}"
+
+    def latest_revision(self) -> StackRevision | None:
+        return self.revisions.order_by("-number").first()
+
+
+def content_hash(files: dict[str, str]) -> str:
+    """A stable hash of a stack's files: same files, same hash, whatever the dict order."""
+    blob = json.dumps(files, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+class StackRevisionQuerySet(models.QuerySet["StackRevision"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("stack revisions are immutable")
+
+
+class StackRevision(models.Model):
+    """One immutable version of a stack's files (path → text), numbered per stack.
+
+    A revision with validation errors is a *draft*: it is kept so work is never lost,
+    but it cannot be planned or deployed.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stack = models.ForeignKey(Stack, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    files = models.JSONField()
+    content_hash = models.CharField(max_length=71)
+    message = models.CharField(max_length=500, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    error_count = models.PositiveIntegerField(default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+
+    objects = StackRevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stack", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stack", "number"], name="%(app_label)s_%(class)s_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stack} r{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("stack revisions are immutable")
+        self.content_hash = content_hash(self.files)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.error_count > 0
+
+
+class Deployment(models.Model):
+    """One run against a stack + environment: a plan, an apply or a destroy."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "Plan only"
+        APPLY = "apply", "Plan and apply"
+        DESTROY = "destroy", "Destroy"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PLANNING = "planning", "Planning"
+        PLANNED = "planned", "Planned"
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        APPLYING = "applying", "Applying"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    stack = models.ForeignKey(Stack, on_delete=models.CASCADE, related_name="deployments")
+    revision = models.ForeignKey(StackRevision, on_delete=models.PROTECT, related_name="+")
+    environment = models.CharField(max_length=63, validators=[NAME_RULE])
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.APPLY)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    variables = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["stack", "environment", "status"], name="deployments_stack_env_status"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stack} {self.environment} {self.kind} ({self.status})"
+
+
+class StackDraft(models.Model):
+    """One user's unsaved edits of a stack: the editor's working copy.
+
+    Every keystroke batch the editor sends is kept here, so switching files, reloading the
+    page or losing the connection never loses work. Saving turns the draft into a
+    revision; ``base`` is the revision the edits started from, which is how a save notices
+    that someone else saved in the meantime.
+    """
+
+    stack = models.ForeignKey(Stack, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    base = models.ForeignKey(
+        StackRevision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    files = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stack", "user"], name="%(app_label)s_%(class)s_one_per_user_and_stack"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"draft of {self.stack} by {self.user}"
+
+    @property
+    def is_dirty(self) -> bool:
+        return self.base is None or self.files != self.base.files

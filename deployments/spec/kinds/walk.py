@@ -1,0 +1,187 @@
+"""One pass over the input before pydantic: unknown keys, NA keys, empty values.
+
+Unknown keys are warnings with a "did you mean" from the names valid at that level, and
+pydantic then ignores them (models use ``extra="ignore"``). Doing it on the input rather
+than on the validated model means typos are reported even when the spec has errors,
+which is when a suggestion helps most. The per-model key table is derived once from the
+model's fields, so the walk is a dict lookup per key.
+
+It also drops keys whose value is null (``tag:`` with nothing after it): an empty value
+means "not given", so defaults apply and required fields report ``missing-field``.
+Dropping copies only the mappings that change; core's data is never mutated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from .errors import dotted
+from .results import Path, SpecIssue
+
+ONE, LIST, MAP = "one", "list", "map"
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    keys: frozenset[str]
+    children: dict[str, tuple[str, type]]
+    na: frozenset[str]
+    keep_null: frozenset[str]
+    folded: dict[str, str]  # lower-case name -> name, for suggestions
+    raw_check: typing.Any  # classmethod (data, path, issues) or None
+
+
+_LEVELS: dict[type, _Level] = {}
+
+
+def _shape(annotation: object) -> tuple[str, type] | None:
+    """(ONE|LIST|MAP, model) when a field holds a model, a list of them or a map of them."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _shape(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                found = _shape(arg)
+                if found:
+                    return found
+        return None
+    if origin is list:
+        inner = _shape(typing.get_args(annotation)[0])
+        return (LIST, inner[1]) if inner and inner[0] == ONE else None
+    if origin is dict:
+        inner = _shape(typing.get_args(annotation)[1])
+        return (MAP, inner[1]) if inner and inner[0] == ONE else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return (ONE, annotation)
+    return None
+
+
+def _level(model: type) -> _Level:
+    level = _LEVELS.get(model)
+    if level is not None:
+        return level
+    keys: set[str] = set()
+    children: dict[str, tuple[str, type]] = {}
+    na: set[str] = set()
+    for name, info in model.model_fields.items():  # type: ignore[attr-defined]
+        key = info.alias or name
+        keys.add(key)
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("panka_na"):
+            na.add(key)
+        shape = _shape(info.annotation)
+        if shape:
+            children[key] = shape
+    children.update(getattr(model, "WALK", {}))
+    level = _Level(
+        keys=frozenset(keys),
+        children=children,
+        na=frozenset(na),
+        keep_null=getattr(model, "KEEP_NULL", frozenset()),
+        folded={k.lower(): k for k in sorted(keys)},
+        raw_check=getattr(model, "raw_check", None),
+    )
+    _LEVELS[model] = level
+    return level
+
+
+def walk(model: type, data: dict, path: Path, issues: list[SpecIssue]) -> dict:
+    """Report unknown/NA keys under ``data`` (validated by ``model``); return the data with
+    null values dropped (the same object when nothing was dropped)."""
+    level = _LEVELS.get(model) or _level(model)
+    if data.keys() <= level.keys and None not in data.values():
+        # The common case, with the per-key tests done by C set operations.
+        out = None
+        if level.na and not level.na.isdisjoint(data):
+            for key in data:  # input order, so warnings come out in a stable order
+                if key in level.na and key != "description":  # documentation: nothing to apply
+                    issues.append(_not_applied(path + (key,)))
+        children = level.children
+        for key, value in data.items():  # input order, so issues come out in reading order
+            child = children.get(key)
+            if child is not None:
+                new = _walk_child(child, value, path + (key,), issues)
+                if new is not value:
+                    if out is None:
+                        out = dict(data)
+                    out[key] = new
+        if level.raw_check is not None:
+            level.raw_check(data, path, issues)
+        return data if out is None else out
+    out = None
+    for key, value in data.items():
+        if key not in level.keys:
+            issues.append(_unknown(level, key, path))
+            continue
+        if value is None:
+            if key not in level.keep_null:
+                if out is None:
+                    out = dict(data)
+                del out[key]
+            continue
+        if key in level.na and key != "description":  # documentation: nothing to apply
+            issues.append(_not_applied(path + (key,)))
+        child = level.children.get(key)
+        if child is None:
+            continue
+        new = _walk_child(child, value, path + (key,), issues)
+        if new is not value:
+            if out is None:
+                out = dict(data)
+            out[key] = new
+    if level.raw_check is not None:
+        level.raw_check(data, path, issues)
+    return data if out is None else out
+
+
+def _walk_child(child: tuple[str, type], value: object, path: Path, issues: list[SpecIssue]) -> object:
+    shape, model = child
+    if shape == ONE:
+        return walk(model, value, path, issues) if isinstance(value, dict) else value
+    if shape == LIST and isinstance(value, list):
+        new_list: list | None = None
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                new = walk(model, item, path + (i,), issues)
+                if new is not item:
+                    if new_list is None:
+                        new_list = list(value)
+                    new_list[i] = new
+        return value if new_list is None else new_list
+    if shape == MAP and isinstance(value, dict):
+        new_map: dict | None = None
+        for k, item in value.items():
+            if isinstance(item, dict):
+                new = walk(model, item, path + (k,), issues)
+                if new is not item:
+                    if new_map is None:
+                        new_map = dict(value)
+                    new_map[k] = new
+        return value if new_map is None else new_map
+    return value
+
+
+def _unknown(level: _Level, key: object, path: Path) -> SpecIssue:
+    name = key if isinstance(key, str) else str(key)
+    # The key as written (an int stays an int) so core finds its position in the document.
+    here = path + ((key,) if isinstance(key, (str, int)) else (name,))
+    where = dotted(path + (name,))
+    close = difflib.get_close_matches(name.lower(), level.folded, n=1, cutoff=0.6)
+    if close:
+        hint = f"did you mean `{level.folded[close[0]]}`?"
+    else:
+        valid = ", ".join(f"`{k}`" for k in sorted(level.keys)) or "none"
+        hint = f"valid fields here: {valid}"
+    return SpecIssue("warning", "unknown-field", here, f"unknown field `{where}` is ignored; {hint}")
+
+
+def _not_applied(path: Path) -> SpecIssue:
+    return SpecIssue(
+        "warning", "not-applied", path, f"`{dotted(path)}` is accepted but not applied in this version"
+    )

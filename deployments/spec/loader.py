@@ -1,0 +1,595 @@
+"""Safe YAML loading with positions: untrusted text → plain data + a position index.
+
+We never call ``yaml.load`` (or compose) on uploaded text. libyaml's C parser turns the
+text into events, and one Python loop over those events builds the plain data
+(dict/list/str/int/float/bool/None), records where every key and value is, and enforces
+format.md §7 *while* it builds: tags outside the safe set, duplicate keys, depth and the
+alias-expanded node count. Aliases share the already-built object, so an alias bomb
+costs no memory; its expanded size is counted from memoised anchor sizes and stops the
+document as soon as it passes the limit. The loop is iterative, so no input can reach
+Python's recursion limit, and every failure becomes a :class:`Finding`, never an
+exception (the caller may be a web request).
+
+Scalars follow the YAML 1.2 core schema, like the Go CLI's yaml.v3 for untyped values:
+``yes``/``no``/``on``/``off`` stay strings, and so do timestamps. Numbers with leading
+zeros (``0123``) stay strings too: Go would read them as octal, a zip code would lose a
+digit, and the schema can still turn a digit string into an int.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+
+from . import limits
+from .findings import Finding
+
+Path = tuple[str | int, ...]
+Pos = tuple[int, int]
+
+_CParser = yaml.CSafeLoader  # only its parser is used: events, never construction
+
+_YAML = "tag:yaml.org,2002:"
+# Standard tags whose meaning is pure data. Collections keep their node structure
+# (``!!set``/``!!omap``/``!!pairs`` are mappings/lists of mappings already).
+_SAFE_COLLECTION_TAGS = frozenset(
+    _YAML + t for t in ("map", "seq", "omap", "pairs", "set")
+)
+_SAFE_SCALAR_TAGS = frozenset(
+    _YAML + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
+)
+
+_STR = _YAML + "str"
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_WORDS: dict[str, Any] = {
+    "true": True, "True": True, "TRUE": True,
+    "false": False, "False": False, "FALSE": False,
+    "null": None, "Null": None, "NULL": None, "~": None,
+    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
+    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
+    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
+    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
+}  # fmt: skip
+_NUMBER_START = frozenset("0123456789+-.")
+_WORD_START = frozenset(w[0] for w in _WORDS)
+_INT64 = 2**63
+_MAX_FLOAT_CHARS = 64
+
+_MERGE = object()  # the pending key is ``<<``
+_BAD_KEY = object()  # the pending key was refused; its value is built then dropped
+_AWAIT = object()  # a mapping waits for its next key
+
+
+@dataclass(slots=True)
+class Document:
+    """One non-empty YAML document of a file, as plain data with positions.
+
+    ``values``/``keys`` map a path (``("spec", "ports", 0, "port")``) to the parser's
+    mark (0-based line/column) of the value and of its mapping key; :meth:`position`
+    turns them into 1-based pairs. Keeping the parser's own mark objects saves building
+    a tuple per node on the hot path. Paths under an alias are not indexed (that would
+    expand the alias); lookups fall back to the nearest indexed ancestor.
+    """
+
+    file: str
+    index: int  # 0-based among the file's non-empty documents
+    data: Any
+    source: str
+    values: dict[Path, Any] = field(default_factory=dict)
+    keys: dict[Path, Any] = field(default_factory=dict)
+    # (start, end) character offsets of string scalars containing "${", so variable
+    # errors can point at the exact column of the reference.
+    spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # Source text of non-string scalars: variables are strings, and ``1.10`` must stay
+    # "1.10" rather than become str(1.1).
+    texts: dict[Path, str] = field(default_factory=dict)
+    nodes: int = 0
+    # An alias or a merge key repeats written values at paths the index does not have.
+    aliased: bool = False
+
+    @property
+    def start(self) -> Pos:
+        mark = self.values.get(())
+        return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+    def position(self, path: Path, *, key: bool = False) -> Pos:
+        """1-based (line, column) where ``path`` is written: its key (when asked and
+        present) or its value.
+
+        An unindexed path (missing field, inside an alias) resolves to its nearest
+        indexed ancestor, preferring that ancestor's key, which is what a reader scans for.
+        """
+        mark = self.keys.get(path) if key else None
+        if mark is None:
+            mark = self.values.get(path)
+        p = path
+        while mark is None and p:
+            p = p[:-1]
+            mark = self.keys.get(p) or self.values.get(p)
+        return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+    def offset_position(self, offset: int) -> Pos:
+        """1-based (line, column) of a character offset in the source."""
+        line = self.source.count("\n", 0, offset) + 1
+        col = offset - (self.source.rfind("\n", 0, offset) + 1) + 1
+        return line, col
+
+
+@dataclass(slots=True)
+class LoadedFile:
+    name: str
+    documents: list[Document]
+    findings: list[Finding]
+    # True when parsing stopped before the end of the file (syntax error, limits):
+    # later layers then know some documents may be missing.
+    incomplete: bool = False
+
+
+class NodeBudget:
+    """The stack-wide expanded node count, shared by every file of one validation."""
+
+    __slots__ = ("used", "limit")
+
+    def __init__(self, limit: int = limits.MAX_NODES_PER_STACK) -> None:
+        self.used = 0
+        self.limit = limit
+
+
+class _Abort(Exception):
+    """Stops one document: the finding says why; the rest of the document is skipped."""
+
+    def __init__(self, finding: Finding, *, fatal: bool = False) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+        self.fatal = fatal  # stop the whole file (the stack budget is spent)
+
+
+class _Frame:
+    __slots__ = ("obj", "path", "is_map", "key", "vpath", "merged", "anchor", "start",
+                 "depth", "saved_deepest", "bad", "mark")  # fmt: skip
+
+    def __init__(self, obj: Any, path: Path, is_map: bool, depth: int) -> None:
+        self.obj = obj
+        self.path = path
+        self.is_map = is_map
+        self.key: Any = _AWAIT
+        self.vpath: Path = ()  # path of the value for the pending key
+        self.merged: set[str] | None = None
+        self.anchor: str | None = None
+        self.start = 0
+        self.depth = depth
+        self.saved_deepest = 0
+        self.bad = False  # unsafe tag or used as a key: built for counting, then dropped
+        self.mark: Any = None  # where a collection used as a key starts
+
+
+def decode(name: str, raw: str | bytes) -> tuple[str | None, Finding | None]:
+    """Size check and UTF-8 decoding, before any parsing (format.md §7)."""
+    if isinstance(raw, str):
+        size = len(raw)
+        if size * 4 > limits.MAX_FILE_BYTES:  # only encode when it could matter
+            try:
+                size = len(raw.encode("utf-8"))
+            except UnicodeEncodeError as exc:  # lone surrogates from a browser
+                line, col = _line_col(raw, exc.start)
+                return None, Finding("error", "not-utf8", "the text is not valid UTF-8 "
+                                     f"(character {exc.start + 1})", name, line, col)
+        if size > limits.MAX_FILE_BYTES:
+            return None, _too_large(name, size)
+        return raw.removeprefix("\ufeff"), None
+    if len(raw) > limits.MAX_FILE_BYTES:
+        return None, _too_large(name, len(raw))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = raw[: exc.start]
+        line = prefix.count(b"\n") + 1
+        col = len(prefix[prefix.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        return None, Finding("error", "not-utf8", f"the file is not UTF-8 text: byte "
+                             f"0x{raw[exc.start]:02x} at offset {exc.start}", name, line, col)
+    return text.removeprefix("\ufeff"), None
+
+
+def _too_large(name: str, size: int) -> Finding:
+    return Finding("error", "too-large", f"the file is {size:,} bytes; the limit is "
+                   f"{limits.MAX_FILE_BYTES:,} bytes per file", name, 1, 1)
+
+
+def _line_col(text: str, offset: int) -> Pos:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def load_file(name: str, raw: str | bytes, budget: NodeBudget | None = None) -> LoadedFile:
+    """Every non-empty document of one file; problems come back as findings."""
+    text, problem = decode(name, raw)
+    if text is None:
+        return LoadedFile(name, [], [problem] if problem else [], incomplete=True)
+    return load_text(name, text, budget or NodeBudget())
+
+
+def load_text(name: str, text: str, budget: NodeBudget) -> LoadedFile:
+    result = LoadedFile(name, [], [])
+    parser = _CParser(text)
+    try:
+        _load_stream(parser, name, text, budget, result)
+    except yaml.YAMLError as exc:
+        result.findings.append(_yaml_error(name, text, exc))
+        result.incomplete = True
+    except (RecursionError, MemoryError, ValueError, TypeError, OverflowError) as exc:
+        # Not expected from the iterative loop, but a web request must never see a 500.
+        result.findings.append(Finding("error", "yaml-syntax", f"the YAML could not be "
+                                       f"read: {type(exc).__name__}", name, 1, 1))
+        result.incomplete = True
+    finally:
+        parser.dispose()
+    return result
+
+
+def _yaml_error(name: str, text: str, exc: yaml.YAMLError) -> Finding:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        line, col = mark.line + 1, mark.column + 1
+    elif isinstance(getattr(exc, "position", None), int):
+        line, col = _line_col(text, exc.position)  # type: ignore[attr-defined]
+    else:
+        line, col = 1, 1
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    if "maximum nesting depth" in problem:  # libyaml's own cap (1000) is reached first
+        return Finding("error", "too-deep", f"the YAML is nested deeper than "
+                       f"{limits.MAX_DEPTH} levels", name, line, col)
+    message = f"{context}: {problem}" if context else problem
+    return Finding("error", "yaml-syntax", f"YAML syntax error: {message}", name, line, col)
+
+
+def _load_stream(parser: Any, name: str, text: str, budget: NodeBudget,
+                 result: LoadedFile) -> None:
+    get_event = parser.get_event
+    index = 0
+    while True:
+        event = get_event()
+        if event is None or event.__class__ is StreamEndEvent:
+            return
+        if event.__class__ is not DocumentStartEvent:
+            continue  # StreamStart
+        doc = Document(name, index, None, text)
+        try:
+            _load_document(get_event, doc, budget, result.findings)
+        except _Abort as stop:
+            result.findings.append(stop.finding)
+            if stop.fatal:
+                result.incomplete = True
+                return
+            _skip_document(get_event)
+            continue
+        if doc.data is not None:  # "empty documents are ignored" (format.md §2)
+            result.documents.append(doc)
+            index += 1
+
+
+def _skip_document(get_event: Any) -> None:
+    while True:
+        event = get_event()
+        if event is None or event.__class__ is DocumentEndEvent:
+            return
+
+
+def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
+                   findings: list[Finding]) -> None:
+    """The event loop. Long and flat by necessity: it is the hot path of validation."""
+    name = doc.file
+    values, keys, spans, texts = doc.values, doc.keys, doc.spans, doc.texts
+    anchors: dict[str, tuple[Any, int, int]] = {}  # name → (object, expanded size, height)
+    stack: list[_Frame] = []
+    top: _Frame | None = None  # the innermost open collection
+    top_map = False
+    depth = 0  # open collections
+    deepest = 0
+    count = 0
+    max_nodes = limits.MAX_NODES_PER_DOCUMENT
+    max_depth = limits.MAX_DEPTH
+    root: Any = None
+    await_key = _AWAIT
+
+    def error(code: str, message: str, mark: Any) -> None:
+        findings.append(Finding("error", code, message, name, mark.line + 1, mark.column + 1))
+
+    def too_many(mark: Any) -> _Abort:
+        return _Abort(Finding("error", "too-many-nodes", f"the document expands to more than "
+                              f"{max_nodes:,} nodes (anchors and aliases count every time they "
+                              "are used)", name, mark.line + 1, mark.column + 1))
+
+    def too_deep(mark: Any) -> _Abort:
+        return _Abort(Finding("error", "too-deep", f"the document is nested deeper than "
+                              f"{max_depth} levels", name, mark.line + 1, mark.column + 1))
+
+    while True:
+        event = get_event()
+        cls = event.__class__
+        if cls is ScalarEvent:
+            count += 1
+            if count > max_nodes:
+                raise too_many(event.start_mark)
+            mark = event.start_mark
+            raw = event.value
+            tag = event.tag
+            if top_map and top.key is await_key:  # type: ignore[union-attr]
+                # A mapping key: always its text, never a typed value.
+                if tag is not None and tag != "!" and tag not in _SAFE_SCALAR_TAGS:
+                    error("unsafe-tag", f"tag {_short(tag)} is not allowed", mark)
+                    top.key, top.vpath = _BAD_KEY, top.path + (_BAD_KEY,)  # type: ignore[union-attr]
+                elif raw == "<<" and tag is None and not event.style:
+                    top.key, top.vpath = _MERGE, top.path + (_MERGE,)  # type: ignore[union-attr]
+                elif raw in top.obj:  # type: ignore[union-attr]
+                    _repeated_key(top, raw, mark, keys, findings, name)
+                else:
+                    top.key = raw  # type: ignore[union-attr]
+                    top.vpath = vpath = top.path + (raw,)  # type: ignore[union-attr]
+                    keys[vpath] = mark
+                if event.anchor:
+                    anchors[event.anchor] = (raw, 1, 1)
+                continue
+            if top is None:
+                path: Path = ()
+            elif top_map:
+                path = top.vpath
+            else:
+                path = top.path + (len(top.obj),)
+            if depth >= max_depth:
+                raise too_deep(mark)
+            if tag is None and not event.style:  # plain: the type comes from the text
+                value: Any = raw
+                if not raw:
+                    value = None
+                else:
+                    first = raw[0]
+                    if first in _NUMBER_START:
+                        if raw.isdigit() and len(raw) < 19 and (first != "0" or len(raw) == 1) \
+                                and raw.isascii():
+                            value = int(raw)  # the common case, without a regex
+                        else:
+                            value = _number(raw, name, findings, mark)
+                    elif first in _WORD_START and raw in _WORDS:
+                        value = _WORDS[raw]
+                    if value is not raw:
+                        texts[path] = raw
+            elif tag is None or tag == "!" or tag == _STR:
+                value = raw
+            elif tag in _SAFE_SCALAR_TAGS:
+                value = _tagged(tag, raw, name, findings, mark)
+                if not isinstance(value, str):
+                    texts[path] = raw
+            else:
+                error("unsafe-tag", f"tag {_short(tag)} is not allowed", mark)
+                value = None
+            values[path] = mark
+            if value.__class__ is str and "${" in value and _MERGE not in path \
+                    and _BAD_KEY not in path:  # a dropped or merged value has no own path
+                spans[path] = (mark.index, event.end_mark.index)
+            if event.anchor:
+                anchors[event.anchor] = (value, 1, 1)
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            count += 1
+            mark = event.start_mark
+            if count > max_nodes:
+                raise too_many(mark)
+            depth += 1
+            if depth > max_depth:
+                raise too_deep(mark)
+            is_map = cls is MappingStartEvent
+            as_key = top_map and top.key is await_key  # type: ignore[union-attr]
+            if top is None:
+                path = ()
+            elif as_key:
+                path = ()  # never indexed: reported and dropped when it ends
+            elif top_map:
+                path = top.vpath  # type: ignore[union-attr]
+            else:
+                path = top.path + (len(top.obj),)
+            frame = _Frame({} if is_map else [], path, is_map, depth)
+            if as_key:
+                frame.bad = True
+                frame.mark = mark
+            else:
+                values[path] = mark
+            tag = event.tag
+            if tag is not None and tag != "!" and tag not in _SAFE_COLLECTION_TAGS:
+                error("unsafe-tag", f"tag {_short(tag)} is not allowed", mark)
+                frame.bad = True
+            if event.anchor:
+                frame.anchor = event.anchor
+                frame.start = count
+                frame.saved_deepest = deepest
+                deepest = depth
+            elif depth > deepest:
+                deepest = depth
+            stack.append(frame)
+            top, top_map = frame, is_map
+            continue
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            frame = stack.pop()
+            depth -= 1
+            if stack:
+                top = stack[-1]
+                top_map = top.is_map
+            else:
+                top, top_map = None, False
+            value = None if frame.bad else frame.obj
+            if frame.anchor:
+                height = deepest - frame.depth + 1
+                anchors[frame.anchor] = (value, count - frame.start + 1, height)
+                deepest = max(deepest, frame.saved_deepest)
+            if top_map and top.key is await_key:  # type: ignore[union-attr]
+                error("invalid-key", "a mapping key must be a scalar, not a "
+                      f"{'mapping' if frame.is_map else 'list'}", frame.mark)
+                top.key, top.vpath = _BAD_KEY, top.path + (_BAD_KEY,)  # type: ignore[union-attr]
+                continue
+            path = frame.path
+        elif cls is AliasEvent:
+            doc.aliased = True
+            mark = event.start_mark
+            target = anchors.get(event.anchor)
+            if target is None:
+                error("yaml-syntax", f"alias *{event.anchor} has no anchor before it", mark)
+                target = (None, 1, 1)
+            value, size, height = target
+            count += size
+            if count > max_nodes:
+                raise too_many(mark)
+            if depth + height > max_depth:
+                raise too_deep(mark)
+            if depth + height > deepest:
+                deepest = depth + height
+            if top_map and top.key is await_key:  # type: ignore[union-attr]
+                if isinstance(value, str) and value not in top.obj:  # type: ignore[union-attr]
+                    top.key, top.vpath = value, top.path + (value,)  # type: ignore[union-attr]
+                    keys[top.vpath] = mark  # type: ignore[union-attr]
+                elif isinstance(value, str):
+                    _repeated_key(top, value, mark, keys, findings, name)
+                else:
+                    error("invalid-key", "a mapping key must be a scalar", mark)
+                    top.key, top.vpath = _BAD_KEY, top.path + (_BAD_KEY,)  # type: ignore[union-attr]
+                continue
+            if top is None:
+                path = ()
+            elif top_map:
+                path = top.vpath  # type: ignore[union-attr]
+            else:
+                path = top.path + (len(top.obj),)  # type: ignore[union-attr]
+            values[path] = mark
+        elif cls is DocumentEndEvent:
+            break
+        else:  # pragma: no cover - the parser emits nothing else inside a document
+            continue
+
+        # A value is complete: attach it to its parent.
+        if top is None:
+            root = value
+        elif top_map:
+            key = top.key
+            top.key = await_key
+            if key is _MERGE:
+                doc.aliased = True
+                _merge(top, value, path, keys, values, findings, name)
+            elif key is not _BAD_KEY:
+                top.obj[key] = value
+        else:
+            top.obj.append(value)
+
+    budget.used += count
+    doc.nodes = count
+    doc.data = root
+    if budget.used > budget.limit:
+        raise _Abort(Finding("error", "too-many-nodes", f"the stack expands to more than "
+                             f"{budget.limit:,} nodes", name, *doc.start), fatal=True)
+
+
+def _repeated_key(frame: Any, key: str, mark: Any, keys: dict[Path, Any],
+                  findings: list[Finding], name: str) -> None:
+    """A key already in the mapping: an override of a ``<<`` key, or a duplicate."""
+    merged = frame.merged
+    if merged is not None and key in merged:
+        merged.discard(key)  # an explicit key overrides one from ``<<``
+        frame.key, frame.vpath = key, frame.path + (key,)
+        keys[frame.vpath] = mark
+        return
+    first = keys.get(frame.path + (key,))
+    where = f" (first at line {first.line + 1})" if first is not None else ""
+    findings.append(Finding("error", "duplicate-key", f"duplicate key `{key}`{where}", name,
+                            mark.line + 1, mark.column + 1))
+    frame.key, frame.vpath = _BAD_KEY, frame.path + (_BAD_KEY,)  # the first value wins
+
+
+def _merge(frame: Any, value: Any, path: Path, keys: dict[Path, Any],
+           values: dict[Path, Any], findings: list[Finding], name: str) -> None:
+    """YAML merge keys (``<<: *defaults``), which yaml.v3 supports too."""
+    sources = value if isinstance(value, list) else [value]
+    mark = values.get(path)
+    if not all(isinstance(s, dict) for s in sources):
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        findings.append(Finding("error", "yaml-syntax", "`<<` must merge a mapping or a list "
+                                "of mappings", name, line, col))
+        return
+    obj = frame.obj
+    if frame.merged is None:
+        frame.merged = set()
+    for source in sources:
+        for k, v in source.items():
+            if k not in obj:
+                obj[k] = v
+                frame.merged.add(k)
+                if mark is not None:
+                    keys[frame.path + (k,)] = mark
+                    values[frame.path + (k,)] = mark
+
+
+def _number(raw: str, name: str, findings: list[Finding], mark: Any) -> Any:
+    """A plain scalar that starts like a number: int, float, or (leading zeros) text."""
+    if _INT.fullmatch(raw):
+        digits = len(raw.lstrip("+-"))
+        if digits > limits.MAX_INT_DIGITS:
+            return _out_of_range(f"integer of {digits:,} digits is out of range", name,
+                                 findings, mark)
+        value = int(raw, 0) if raw[:2] in ("0o", "0x") else int(raw)
+        if not -_INT64 <= value < _INT64:
+            return _out_of_range(f"integer {raw} is out of the 64-bit range", name, findings,
+                                 mark)
+        return value
+    if _FLOAT.fullmatch(raw):
+        if len(raw) > _MAX_FLOAT_CHARS:
+            return _out_of_range(f"number of {len(raw):,} characters is out of range", name,
+                                 findings, mark)
+        unsigned = raw.lstrip("+-")
+        if len(unsigned) > 1 and unsigned[0] == "0" and unsigned[1].isdigit():
+            return raw  # leading zeros ("007") stay text, as the module docstring explains
+        return float(raw)
+    return _WORDS.get(raw, raw)
+
+
+def _out_of_range(message: str, name: str, findings: list[Finding], mark: Any) -> None:
+    # None rather than the text: a 100,000-digit string would only travel on to the
+    # schema (and into its error message) to be refused again.
+    findings.append(Finding("error", "number-out-of-range", message, name, mark.line + 1,
+                            mark.column + 1))
+    return None
+
+
+def _tagged(tag: str, raw: str, name: str, findings: list[Finding], mark: Any) -> Any:
+    """A scalar with an explicit safe tag (``!!int "3"``)."""
+    kind = tag[len(_YAML):]
+    if kind in ("timestamp", "binary"):
+        return raw  # kept as text: plain data must stay JSON-able
+    if kind == "null":
+        return None
+    if kind == "bool" and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    if kind in ("int", "float"):
+        before = len(findings)
+        value = _number(raw, name, findings, mark)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value) if kind == "float" else value
+        if len(findings) > before:  # already reported as out of range
+            return None
+    findings.append(Finding("error", "yaml-syntax", f"`{raw[:40]}` is not a valid !!{kind}",
+                            name, mark.line + 1, mark.column + 1))
+    return None
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag

@@ -1,0 +1,189 @@
+"""References between components (format.md §4): resolved, checked, turned into edges.
+
+Edges come from component ``dependsOn``, every reference the kind reports (valueFrom,
+subscriptions, triggers, targets...), and service-level ``dependsOn``. Each edge keeps
+the place it is written, so a cycle can be reported where it can be broken.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import schema
+from .findings import Finding
+from .loader import Document, Path
+from .model import Component, Service
+from .suggest import did_you_mean
+from .variables import render_path
+
+# Secrets Manager: a name of 1-512 of these characters, or a secret's ARN.
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+_SECRET_ARN = re.compile(
+    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _CoreRef:
+    """A ``dependsOn`` entry read by core itself, so the graph survives schema errors."""
+
+    path: Path
+    component: str
+    output: str | None = None
+    target_kinds: frozenset[str] | None = None
+
+
+@dataclass(slots=True)
+class Edges:
+    deps: dict[str, set[str]] = field(default_factory=dict)  # component → its dependencies
+    # (component, dependency) → where the edge is written, for cycle findings
+    sites: dict[tuple[str, str], tuple[Document, Path]] = field(default_factory=dict)
+
+    def add(self, a: str, b: str, doc: Document | None, path: Path) -> None:
+        self.deps[a].add(b)
+        if doc is not None:
+            self.sites.setdefault((a, b), (doc, path))
+
+
+def resolve(components: Mapping[str, Component], services: Mapping[str, Service],
+            service_deps: Mapping[str, list[tuple[str, Document, Path]]],
+            findings: list[Finding], *, partial: bool) -> Edges:
+    """Check every reference and return the edges.
+
+    ``partial`` means some file could not be parsed: a missing name may live there, so
+    unknown references are not reported (the syntax error is).
+    """
+    edges = Edges({name: set() for name in components})
+    kinds = schema.kinds()
+    for component in components.values():
+        doc = component.doc
+        assert doc is not None
+        for ref in _references(component):
+            where = ("spec", *ref.path)
+            target = components.get(ref.component)
+            if ref.component == component.name:
+                _report(findings, doc, where, "self-dependency",
+                        f"component `{component.name}` depends on itself")
+                continue
+            if target is None:
+                if not partial:
+                    _report(findings, doc, where, "unknown-reference",
+                            _unknown_component(ref.component, components, services))
+                continue
+            edges.add(component.name, target.name, doc, where)
+            if not target.deployable:
+                continue  # kind-not-deployable is reported on the target: no second error
+            if ref.target_kinds is not None and target.kind not in ref.target_kinds:
+                _report(findings, doc, where, "wrong-reference-kind",
+                        f"`{target.name}` is a {target.kind}; this reference needs a "
+                        f"{' or '.join(sorted(ref.target_kinds))}")
+                continue
+            if ref.output is not None:
+                _check_output(kinds, ref, target, doc, where, findings)
+        _check_secrets(component, findings)
+
+    for service_name, entries in service_deps.items():
+        for other, doc, path in entries:
+            if other == service_name:
+                _report(findings, doc, path, "self-dependency",
+                        f"service '{service_name}' depends on itself")
+            elif other not in services:
+                if not partial:
+                    _report(findings, doc, path, "unknown-reference",
+                            f"service `{other}` is not in the stack"
+                            f"{did_you_mean(other, services)}")
+            else:
+                for a in services[service_name].components:
+                    for b in services[other].components:
+                        if a != b:
+                            edges.add(a, b, doc, path)
+    return edges
+
+
+def _references(component: Component) -> list[Any]:
+    refs: list[Any] = []
+    seen: set[tuple[Path, str]] = set()
+    if component.validated is not None:
+        for ref in component.validated.references():
+            seen.add((tuple(ref.path), ref.component))
+            refs.append(ref)
+    depends = component.spec.get("dependsOn") if isinstance(component.spec, dict) else None
+    if isinstance(depends, list):
+        for i, name in enumerate(depends):
+            if isinstance(name, str) and (("dependsOn", i), name) not in seen:
+                refs.append(_CoreRef(("dependsOn", i), name))
+    return refs
+
+
+def _unknown_component(name: str, components: Mapping[str, Component],
+                       services: Mapping[str, Service]) -> str:
+    if name in services:
+        return (f"`{name}` is a service, not a component; list it in the Service's "
+                "spec.dependsOn to depend on all its components")
+    return f"component `{name}` is not in the stack{did_you_mean(name, components)}"
+
+
+def _check_output(kinds: Any, ref: Any, target: Component, doc: Document, where: Path,
+                  findings: list[Finding]) -> None:
+    canonical = kinds.canonical_output(target.kind, ref.output)
+    if canonical is None:
+        names = kinds.all_outputs(target.kind)
+        spellings = [*names, *(_camel(n) for n in names)]
+        _report(findings, doc, _output_path(doc, where), "unknown-output",
+                f"{target.kind} has no output `{ref.output}`"
+                f"{did_you_mean(ref.output, spellings)}; outputs: {', '.join(names)}")
+    elif target.valid and canonical not in target.outputs():
+        _report(findings, doc, _output_path(doc, where), "unknown-output", f"output `{ref.output}` of {target.kind} `{target.name}` "
+                "is not available with its configuration (for example a DLQ output without "
+                "a dead-letter queue)")
+
+
+def _check_secrets(component: Component, findings: list[Finding]) -> None:
+    """Secret references must be a Secrets Manager name or ARN (never a value)."""
+    spec = component.spec
+    if not isinstance(spec, dict):
+        return
+    sites: list[tuple[Path, Any]] = []
+    secrets = spec.get("secrets")
+    if isinstance(secrets, list):
+        sites += [(("secrets", i, "secretRef"), s["secretRef"]) for i, s in enumerate(secrets)
+                  if isinstance(s, dict) and "secretRef" in s]
+    database = spec.get("database")
+    if isinstance(database, dict) and isinstance(database.get("passwordSecret"), dict) \
+            and "ref" in database["passwordSecret"]:
+        sites.append((("database", "passwordSecret", "ref"), database["passwordSecret"]["ref"]))
+    if not sites:
+        return
+    reported = schema.issue_paths(component.validated)
+    for path, value in sites:
+        if path in reported:
+            continue  # the schema already said what is wrong here
+        if not isinstance(value, str) or not value.strip():
+            problem = "must be a non-empty Secrets Manager secret name or ARN"
+        elif not (_SECRET_NAME.fullmatch(value) or _SECRET_ARN.fullmatch(value)):
+            problem = (f"`{value[:80]}` is not a Secrets Manager secret name (letters, digits "
+                       "and /_+=.@-, at most 512) or ARN")
+        else:
+            continue
+        assert component.doc is not None
+        _report(findings, component.doc, ("spec", *path), "invalid-secret-ref",
+                f"{render_path(path)} {problem}")
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _output_path(doc: Document, where: Path) -> Path:
+    """Point at the ``output`` key next to the reference when it is written there."""
+    base = where[:-1] if where and where[-1] == "component" else where
+    return base + ("output",) if base + ("output",) in doc.values else where
+
+
+def _report(findings: list[Finding], doc: Document, path: Path, code: str, message: str) -> None:
+    line, col = doc.position(path)
+    findings.append(Finding("error", code, message, doc.file, line, col, render_path(path)))

@@ -1,0 +1,27 @@
+from django.urls import path
+
+from .views import create, editor, graph, revisions, stacks
+
+stack = "t/<slug:slug>/stacks/<slug:stack_name>/"
+
+urlpatterns = [
+    path("t/<slug:slug>/stacks/new/", create.new_stack, name="stack_new"),
+    path(stack, stacks.stack_detail, name="stack_detail"),
+    path(stack + "edit/", editor.stack_editor, name="stack_editor"),
+    path(stack + "edit/validate/", editor.validate_draft, name="stack_validate"),
+    path(stack + "edit/save/", editor.save_draft, name="stack_save"),
+    path(stack + "edit/discard/", editor.discard_draft, name="stack_discard"),
+    path(stack + "edit/files/add/", editor.add_file, name="stack_file_add"),
+    path(stack + "edit/files/rename/", editor.rename_file, name="stack_file_rename"),
+    path(stack + "edit/files/delete/", editor.delete_file, name="stack_file_delete"),
+    path(stack + "upload/", create.upload_revision, name="stack_upload"),
+    path(stack + "graph/", graph.stack_graph, name="stack_graph"),
+    path(stack + "revisions/", revisions.revision_list, name="revision_list"),
+    path(stack + "revisions/diff/", revisions.revision_diff, name="revision_diff"),
+    path(stack + "revisions/<int:number>/", revisions.revision_detail, name="revision_detail"),
+    path(
+        stack + "revisions/<int:number>/restore/",
+        revisions.restore_revision,
+        name="revision_restore",
+    ),
+]

@@ -1,0 +1,186 @@
+"""Django settings, read from the environment (see README "Configuration").
+
+Defaults suit a laptop: SQLite and the django-q2 ORM broker under ``var/``. Every value
+is parsed strictly by :mod:`panka_web.env`, so a bad one stops the app at start.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import Env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Env()
+
+DATA_DIR = Path(env.str("PANKA_DATA_DIR", str(BASE_DIR / "var")))
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment; on a laptop, one generated once and kept in var/."""
+    value = env.optional_str("SECRET_KEY")
+    if value:
+        return value
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+DEBUG = env.bool("DEBUG", False)
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "django_q",
+    "tenants",
+    "deployments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "panka_web.urls"
+WSGI_APPLICATION = "panka_web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tenants.context_processors.tenant_switcher",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = env.optional_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'panka.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not usable: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # The web server and the worker write to one file: WAL lets readers go on while
+        # one writes, and IMMEDIATE transactions queue writers instead of failing them.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        Path(str(config["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# After collectstatic (the Docker image) files get hashed names and far-future caching;
+# without it (make run, tests) whitenoise serves straight from the finders.
+_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if _COLLECTED
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not _COLLECTED
+if not _COLLECTED:
+    # whitenoise warns on every request about a missing STATIC_ROOT; an empty one is fine.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- the job queue (django-q2) -------------------------------------------------------
+REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+Q_CLUSTER: dict[str, object] = {
+    "name": "panka",
+    "workers": env.int("PANKA_WORKERS", 2, minimum=1, maximum=64),
+    "timeout": 3600,
+    # retry must exceed timeout, or a long apply would be delivered twice while running.
+    "retry": 3900,
+    "max_attempts": 1,
+    "catch_up": False,
+    "ack_failures": True,
+    "label": "Jobs",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.5
+
+# --- AWS: the state bucket and lock table (format.md §8–9) ----------------------------
+PANKA_AWS_ENDPOINT_URL = env.url("PANKA_AWS_ENDPOINT_URL", schemes=("http", "https"))
+PANKA_AWS_REGION = env.name(
+    "PANKA_AWS_REGION", "us-east-1", pattern=r"[a-z]{2}(-[a-z]+)+-\d", what="AWS region"
+)
+PANKA_STATE_BUCKET = env.name(
+    "PANKA_STATE_BUCKET",
+    "panka-state",
+    pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+    what="S3 bucket name",
+)
+PANKA_LOCK_TABLE = env.name(
+    "PANKA_LOCK_TABLE", "panka-locks", pattern=r"[A-Za-z0-9_.-]{3,255}", what="DynamoDB table name"
+)
+PANKA_EMULATOR_PORT = env.int("PANKA_EMULATOR_PORT", 5055, minimum=1, maximum=65535)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}
