@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
@@ -61,7 +62,7 @@ def new_stack(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         except UploadRefused as exc:
             form.add_error("files", exc.messages)
             status = exc.status
-        except IntegrityError:
+        except (IntegrityError, ValidationError):
             form.add_error("name", "This tenant already has a stack with that name.")
             status = 400
         else:
