@@ -157,22 +157,30 @@ class SerialisedApp:
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO", "/")
         with self._lock:
-            if self.journal is not None:
-                if path == "/moto-api/reset":
-                    self.journal.reset()
-                elif is_mutating(method, path, environ, body):
-                    seed = self.journal.next_seed()
-                    _seed(seed)
-                    self.journal.append(environ, body, seed, time.time())
-            # Drain the response inside the lock: a lazy iterator would run moto's
-            # code after the lock is released.
-            result = self._app(environ, start_response)
-            try:
-                return [b"".join(result)]
-            finally:
-                close = getattr(result, "close", None)
-                if close:
-                    close()
+            if self.journal is not None and path == "/moto-api/reset":
+                self.journal.reset()
+            elif self.journal is not None and is_mutating(method, path, environ, body):
+                seed, at = self.journal.next_seed(), time.time()
+                _seed(seed)
+                self.journal.append(environ, body, seed, at)
+                # Run at exactly the recorded instant: moto reads the clock itself, and a
+                # request that crossed a second would otherwise replay one second early.
+                import time_machine
+
+                with time_machine.travel(at, tick=False):
+                    return self._handle(environ, start_response)
+            return self._handle(environ, start_response)
+
+    def _handle(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        # Drain the response inside the lock: a lazy iterator would run moto's code after
+        # the lock is released.
+        result = self._app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
 
     def replay(self) -> int:
         """Apply every journalled request, in order, at its recorded time."""

@@ -8,6 +8,7 @@ import http.client
 import json
 import sys
 import threading
+import time
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -222,3 +223,41 @@ def test_versions_and_locks_survive_a_restart(tmp_path, isolated_moto):
 
     assert after == before
     assert after["lock"]["lockID"] == {"S": lease.lock_id}
+
+
+def test_replayed_last_modified_matches_when_a_request_crosses_a_second(tmp_path, isolated_moto):
+    first = EmbeddedEmulator(port=0, data_dir=tmp_path).start()
+    try:
+        settings = _settings(first)
+        bootstrap.ensure_state_bucket(settings)
+        moto_app = first.app._app
+
+        def slow_moto(environ, start_response):
+            # A request whose handling runs past the next second boundary. Real time has
+            # to pass here (a frozen or moved clock would hide or fake the bug), so this
+            # waits for at most one second on the monotonic clock.
+            deadline = time.monotonic() + 1.02 - time.time() % 1
+            while time.monotonic() < deadline:
+                threading.Event().wait(0.005)
+            return moto_app(environ, start_response)
+
+        first.app._app = slow_moto
+        put = client(settings, "s3").put_object(Bucket=settings.state_bucket, Key="k", Body=b"1")
+        first.app._app = moto_app
+        before = client(settings, "s3").head_object(
+            Bucket=settings.state_bucket, Key="k", VersionId=put["VersionId"]
+        )["LastModified"]
+    finally:
+        first.stop()
+
+    _reset_moto()
+    second = EmbeddedEmulator(port=0, data_dir=tmp_path).start()
+    try:
+        settings = _settings(second)
+        after = client(settings, "s3").head_object(
+            Bucket=settings.state_bucket, Key="k", VersionId=put["VersionId"]
+        )["LastModified"]
+    finally:
+        second.stop()
+
+    assert after == before
