@@ -97,7 +97,12 @@ class StackRevision(models.Model):
 
 
 class Deployment(models.Model):
-    """One run against a stack + environment: a plan, an apply or a destroy."""
+    """One run against a stack + environment: a plan, a plan-and-apply, or a destroy.
+
+    Only one run per stack + environment is *active* (planning, planned and waiting for
+    its apply, awaiting approval, applying); later ones wait in FIFO order. The
+    DynamoDB lock is held only while a worker plans or applies.
+    """
 
     class Kind(models.TextChoices):
         PLAN = "plan", "Plan only"
@@ -109,14 +114,19 @@ class Deployment(models.Model):
         PLANNING = "planning", "Planning"
         PLANNED = "planned", "Planned"
         AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        APPLY_QUEUED = "apply_queued", "Apply queued"
         APPLYING = "applying", "Applying"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         INTERRUPTED = "interrupted", "Interrupted"
 
+    TERMINAL = frozenset({"succeeded", "failed", "cancelled", "interrupted"})
+    WORKING = frozenset({"planning", "applying"})
+
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     stack = models.ForeignKey(Stack, on_delete=models.CASCADE, related_name="deployments")
+    number = models.PositiveIntegerField(default=0)
     revision = models.ForeignKey(StackRevision, on_delete=models.PROTECT, related_name="+")
     environment = models.CharField(max_length=63, validators=[NAME_RULE])
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.APPLY)
@@ -128,17 +138,91 @@ class Deployment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What the worker is doing or waiting for, in words ("waiting: lock held by bob").
+    waiting_reason = models.CharField(max_length=300, blank=True)
+    plan = models.JSONField(null=True, blank=True)
+    plan_hash = models.CharField(max_length=71, blank=True)
+    # The state the plan was made from: an apply refuses when S3 has moved on.
+    planned_state_etag = models.CharField(max_length=100, blank=True)
+    planned_state_version = models.CharField(max_length=200, blank=True)
+    state_version = models.CharField(max_length=200, blank=True)  # what the run wrote last
+    state_serial = models.PositiveIntegerField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    lock_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    failed_component = models.CharField(max_length=63, blank=True)
+    error = models.TextField(blank=True)
+    mutating_calls = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(
                 fields=["stack", "environment", "status"], name="deployments_stack_env_status"
+            ),
+            models.Index(fields=["status", "heartbeat_at"], name="deployments_status_heartbeat"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stack", "number"], name="%(app_label)s_%(class)s_number_unique"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.stack} {self.environment} {self.kind} ({self.status})"
+        return f"{self.stack} #{self.number} {self.environment} {self.kind} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+    @property
+    def is_finished(self) -> bool:
+        """Nothing more will happen: terminal, or a plan-only run that has its plan."""
+        return self.is_terminal or (
+            self.status == self.Status.PLANNED and self.kind == self.Kind.PLAN
+        )
+
+    @property
+    def duration(self):  # noqa: ANN201 - a timedelta or None
+        if self.started_at is None:
+            return None
+        from django.utils import timezone
+
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+class RunLog(models.Model):
+    """One line of a run's log, stored as it happens so the page and a restart see it."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="logs")
+    at = models.DateTimeField(auto_now_add=True)
+    component = models.CharField(max_length=63, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.component} {self.message}"
+
+
+class Approval(models.Model):
+    """A tenant admin's approval of one plan (by hash) for a protected environment."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    plan_hash = models.CharField(max_length=71)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"approval of {self.deployment} by {self.approver}"
 
 
 class StackDraft(models.Model):

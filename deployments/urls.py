@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import create, editor, graph, revisions, stacks
+from .views import create, editor, graph, revisions, runs, stacks
 
 stack = "t/<slug:slug>/stacks/<slug:stack_name>/"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path(stack + "edit/files/delete/", editor.delete_file, name="stack_file_delete"),
     path(stack + "upload/", create.upload_revision, name="stack_upload"),
     path(stack + "graph/", graph.stack_graph, name="stack_graph"),
+    path(stack + "runs/", runs.run_list, name="run_list"),
+    path(stack + "runs/new/", runs.queue_run, name="run_queue"),
+    path("t/<slug:slug>/runs/<str:uid>/", runs.run_detail, name="run_detail"),
+    path("t/<slug:slug>/runs/<str:uid>/apply/", runs.apply_run, name="run_apply"),
+    path("t/<slug:slug>/runs/<str:uid>/approve/", runs.approve_run, name="run_approve"),
+    path("t/<slug:slug>/runs/<str:uid>/cancel/", runs.cancel_run, name="run_cancel"),
     path(stack + "revisions/", revisions.revision_list, name="revision_list"),
     path(stack + "revisions/diff/", revisions.revision_diff, name="revision_diff"),
     path(stack + "revisions/<int:number>/", revisions.revision_detail, name="revision_detail"),

@@ -175,6 +175,11 @@ PANKA_STATE_BUCKET = env.name(
 PANKA_LOCK_TABLE = env.name(
     "PANKA_LOCK_TABLE", "panka-locks", pattern=r"[A-Za-z0-9_.-]{3,255}", what="DynamoDB table name"
 )
+# Components of one graph level applied at once, per run.
+PANKA_APPLY_PARALLELISM = env.int("PANKA_APPLY_PARALLELISM", 4, minimum=1, maximum=32)
+# The stack lock's lease; a worker heartbeats every 30 s, the reaper waits this long.
+PANKA_LOCK_LEASE_SECONDS = 300
+PANKA_RUN_TASKS_INLINE = False  # tests: run tasks in the committing thread
 PANKA_EMULATOR_PORT = env.int("PANKA_EMULATOR_PORT", 5055, minimum=1, maximum=65535)
 
 LOGGING = {

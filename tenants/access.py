@@ -21,7 +21,7 @@ from .models import Membership, Role, Tenant
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-    from deployments.models import Stack
+    from deployments.models import Deployment, Stack
 
     User = AbstractBaseUser | AnonymousUser
 
@@ -108,3 +108,25 @@ def get_stack_for_user(
 
 def _describe(need: frozenset[Role]) -> str:
     return " or ".join(sorted(role.label.lower() for role in need))
+
+
+def get_run_for_user(
+    user: User, slug: str, uid: str, *, need: frozenset[Role] = Right.READ
+) -> tuple[TenantAccess, Deployment]:
+    """A run (deployment) of a tenant the user may open with ``need``; 404 when hidden."""
+    from django.core.exceptions import ValidationError
+
+    from deployments.models import Deployment
+
+    access = get_tenant_for_user(user, slug, need=need)
+    try:
+        run = (
+            Deployment.objects.select_related("stack", "revision", "requested_by")
+            .filter(stack__tenant=access.tenant, uid=uid)
+            .first()
+        )
+    except ValidationError:  # not a UUID
+        run = None
+    if run is None:
+        raise Http404
+    return access, run

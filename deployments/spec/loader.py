@@ -80,19 +80,22 @@ _AWAIT = object()  # a mapping waits for its next key
 class Document:
     """One non-empty YAML document of a file, as plain data with positions.
 
-    ``values``/``keys`` map a path (``("spec", "ports", 0, "port")``) to the parser's
-    mark (0-based line/column) of the value and of its mapping key; :meth:`position`
-    turns them into 1-based pairs. Keeping the parser's own mark objects saves building
-    a tuple per node on the hot path. Paths under an alias are not indexed (that would
-    expand the alias); lookups fall back to the nearest indexed ancestor.
+    ``values``/``keys`` map a path (``("spec", "ports", 0, "port")``) to where the value
+    and its mapping key are written, packed in one int (0-based ``line << 20 | column``;
+    a file is at most 256 KiB, so a column fits in 20 bits); :meth:`position` unpacks
+    them into 1-based pairs. Ints rather than the parser's mark objects or tuples: one
+    per node survives the whole validation, and ints are neither allocated as tuples
+    nor tracked by the cyclic garbage collector, whose passes over tens of thousands
+    of live marks cost more than the parsing. Paths under an alias are not indexed
+    (that would expand the alias); lookups fall back to the nearest indexed ancestor.
     """
 
     file: str
     index: int  # 0-based among the file's non-empty documents
     data: Any
     source: str
-    values: dict[Path, Any] = field(default_factory=dict)
-    keys: dict[Path, Any] = field(default_factory=dict)
+    values: dict[Path, int] = field(default_factory=dict)
+    keys: dict[Path, int] = field(default_factory=dict)
     # (start, end) character offsets of string scalars containing "${", so variable
     # errors can point at the exact column of the reference.
     spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
@@ -105,8 +108,8 @@ class Document:
 
     @property
     def start(self) -> Pos:
-        mark = self.values.get(())
-        return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        pos = self.values.get(())
+        return _unpack(pos) if pos is not None else (1, 1)
 
     def position(self, path: Path, *, key: bool = False) -> Pos:
         """1-based (line, column) where ``path`` is written: its key (when asked and
@@ -115,14 +118,16 @@ class Document:
         An unindexed path (missing field, inside an alias) resolves to its nearest
         indexed ancestor, preferring that ancestor's key, which is what a reader scans for.
         """
-        mark = self.keys.get(path) if key else None
-        if mark is None:
-            mark = self.values.get(path)
+        pos = self.keys.get(path) if key else None
+        if pos is None:
+            pos = self.values.get(path)
         p = path
-        while mark is None and p:
+        while pos is None and p:
             p = p[:-1]
-            mark = self.keys.get(p) or self.values.get(p)
-        return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            pos = self.keys.get(p)
+            if pos is None:
+                pos = self.values.get(p)
+        return _unpack(pos) if pos is not None else (1, 1)
 
     def offset_position(self, offset: int) -> Pos:
         """1-based (line, column) of a character offset in the source."""
@@ -341,7 +346,7 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
                 else:
                     top.key = raw  # type: ignore[union-attr]
                     top.vpath = vpath = top.path + (raw,)  # type: ignore[union-attr]
-                    keys[vpath] = mark
+                    keys[vpath] = mark.line << 20 | mark.column
                 if event.anchor:
                     anchors[event.anchor] = (raw, 1, 1)
                 continue
@@ -378,7 +383,7 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
             else:
                 error("unsafe-tag", f"tag {_short(tag)} is not allowed", mark)
                 value = None
-            values[path] = mark
+            values[path] = mark.line << 20 | mark.column
             if value.__class__ is str and "${" in value and _MERGE not in path \
                     and _BAD_KEY not in path:  # a dropped or merged value has no own path
                 spans[path] = (mark.index, event.end_mark.index)
@@ -407,7 +412,7 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
                 frame.bad = True
                 frame.mark = mark
             else:
-                values[path] = mark
+                values[path] = mark.line << 20 | mark.column
             tag = event.tag
             if tag is not None and tag != "!" and tag not in _SAFE_COLLECTION_TAGS:
                 error("unsafe-tag", f"tag {_short(tag)} is not allowed", mark)
@@ -459,7 +464,7 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
             if top_map and top.key is await_key:  # type: ignore[union-attr]
                 if isinstance(value, str) and value not in top.obj:  # type: ignore[union-attr]
                     top.key, top.vpath = value, top.path + (value,)  # type: ignore[union-attr]
-                    keys[top.vpath] = mark  # type: ignore[union-attr]
+                    keys[top.vpath] = mark.line << 20 | mark.column  # type: ignore[union-attr]
                 elif isinstance(value, str):
                     _repeated_key(top, value, mark, keys, findings, name)
                 else:
@@ -472,7 +477,7 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
                 path = top.vpath  # type: ignore[union-attr]
             else:
                 path = top.path + (len(top.obj),)  # type: ignore[union-attr]
-            values[path] = mark
+            values[path] = mark.line << 20 | mark.column
         elif cls is DocumentEndEvent:
             break
         else:  # pragma: no cover - the parser emits nothing else inside a document
@@ -500,29 +505,29 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
                              f"{budget.limit:,} nodes", name, *doc.start), fatal=True)
 
 
-def _repeated_key(frame: Any, key: str, mark: Any, keys: dict[Path, Any],
+def _repeated_key(frame: Any, key: str, mark: Any, keys: dict[Path, int],
                   findings: list[Finding], name: str) -> None:
     """A key already in the mapping: an override of a ``<<`` key, or a duplicate."""
     merged = frame.merged
     if merged is not None and key in merged:
         merged.discard(key)  # an explicit key overrides one from ``<<``
         frame.key, frame.vpath = key, frame.path + (key,)
-        keys[frame.vpath] = mark
+        keys[frame.vpath] = mark.line << 20 | mark.column
         return
     first = keys.get(frame.path + (key,))
-    where = f" (first at line {first.line + 1})" if first is not None else ""
+    where = f" (first at line {_unpack(first)[0]})" if first is not None else ""
     findings.append(Finding("error", "duplicate-key", f"duplicate key `{key}`{where}", name,
                             mark.line + 1, mark.column + 1))
     frame.key, frame.vpath = _BAD_KEY, frame.path + (_BAD_KEY,)  # the first value wins
 
 
-def _merge(frame: Any, value: Any, path: Path, keys: dict[Path, Any],
-           values: dict[Path, Any], findings: list[Finding], name: str) -> None:
+def _merge(frame: Any, value: Any, path: Path, keys: dict[Path, int],
+           values: dict[Path, int], findings: list[Finding], name: str) -> None:
     """YAML merge keys (``<<: *defaults``), which yaml.v3 supports too."""
     sources = value if isinstance(value, list) else [value]
-    mark = values.get(path)
+    pos = values.get(path)
     if not all(isinstance(s, dict) for s in sources):
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        line, col = _unpack(pos) if pos is not None else (1, 1)
         findings.append(Finding("error", "yaml-syntax", "`<<` must merge a mapping or a list "
                                 "of mappings", name, line, col))
         return
@@ -534,9 +539,9 @@ def _merge(frame: Any, value: Any, path: Path, keys: dict[Path, Any],
             if k not in obj:
                 obj[k] = v
                 frame.merged.add(k)
-                if mark is not None:
-                    keys[frame.path + (k,)] = mark
-                    values[frame.path + (k,)] = mark
+                if pos is not None:
+                    keys[frame.path + (k,)] = pos
+                    values[frame.path + (k,)] = pos
 
 
 def _number(raw: str, name: str, findings: list[Finding], mark: Any) -> Any:
@@ -589,6 +594,11 @@ def _tagged(tag: str, raw: str, name: str, findings: list[Finding], mark: Any) -
     findings.append(Finding("error", "yaml-syntax", f"`{raw[:40]}` is not a valid !!{kind}",
                             name, mark.line + 1, mark.column + 1))
     return None
+
+
+def _unpack(pos: int) -> Pos:
+    """A packed index position → 1-based (line, column)."""
+    return (pos >> 20) + 1, (pos & 0xFFFFF) + 1
 
 
 def _short(tag: str) -> str:

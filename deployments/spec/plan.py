@@ -128,9 +128,9 @@ class Plan:
 
 
 # One encoder for every call: json.dumps with options builds a new one each time, which
-# costs more than encoding a small config.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                            default=str)
+# costs more than encoding a small config. ASCII output (escaped) is the C encoder's
+# fastest path, and the text is only ever hashed.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
 def canonical_json(value: Any) -> str:

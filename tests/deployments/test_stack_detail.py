@@ -15,7 +15,7 @@ def test_members_see_the_latest_revision_files_read_only(client, personas, role)
     response = client.get(url())
     assert response.status_code == 200
     assert b"marker-123" in response.content
-    assert b"<textarea" not in response.content
+    assert b'id="editor-text"' not in response.content, "the overview shows files read-only"
 
 
 def test_outsider_gets_404_for_an_existing_stack(client, personas):

@@ -23,7 +23,3 @@ KIND_CODES: dict[str, str] = {
     "not-applied": "A field or value that is accepted and stored but not applied (warning).",
     "spec-check-failed": "The schema check itself failed on this input (a bug; please report).",
 }
-
-ERROR = "error"
-WARNING = "warning"
-WARNING_CODES = frozenset({"unknown-field", "not-applied"})

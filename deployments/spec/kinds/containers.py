@@ -7,26 +7,20 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, field_validator
 
+from .base import ComponentSpec, ListRules, RuledModel, Rules, SpecModel, na, section
 from .common import (
     AnyMapping,
     AnyValue,
     Bool,
     Checked,
-    ComponentSpec,
     Enum,
     IntStar,
-    ListRules,
     NonEmptyStr,
-    RuledModel,
-    Rules,
+    RefName,
     Scalar,
-    SpecModel,
     Str,
     Text,
     fail,
-    given,
-    na,
-    section,
     to_bool,
     to_int,
 )
@@ -72,7 +66,9 @@ def _fargate_memory(value: object) -> int:
             mib = amount * _GIB if unit == "gi" else amount
             if mib == int(mib) and mib > 0:
                 return int(mib)
-        raise fail("invalid-value", "must be MiB as a whole number, or use a `Mi`/`Gi` suffix (`2Gi`)")
+        raise fail(
+            "invalid-value", "must be MiB as a whole number, or use a `Mi`/`Gi` suffix (`2Gi`)"
+        )
     mib = to_int(value)
     if mib <= 0:
         raise fail("invalid-value", "must be a positive number of MiB")
@@ -89,7 +85,9 @@ def _platform(value: object) -> str:
         if text == "fargate":
             return "fargate"
         if text in ("ec2", "lambda"):
-            raise fail("not-deployable", f"`{text}` is not deployable in this version; use `fargate`")
+            raise fail(
+                "not-deployable", f"`{text}` is not deployable in this version; use `fargate`"
+            )
     raise fail("invalid-value", "must be `fargate`")
 
 
@@ -160,13 +158,17 @@ class Autoscaling(RuledModel):
                     "give one value",
                     involves=cpu,
                 )
-            self.targetCPUPercent = alias if self.targetCPUPercent is None else self.targetCPUPercent
+            self.targetCPUPercent = (
+                alias if self.targetCPUPercent is None else self.targetCPUPercent
+            )
             self.targetCPUUtilization = None
         if self.enabled:
             for name in ("minReplicas", "maxReplicas"):
                 if getattr(self, name) is None:
                     rules.missing(
-                        (), f"`{{p}}{name}` is required when `{{p}}enabled` is true", involves=("enabled", name)
+                        (),
+                        f"`{{p}}{name}` is required when `{{p}}enabled` is true",
+                        involves=("enabled", name),
                     )
             if self.targetCPUPercent is None and self.targetMemoryPercent is None:
                 rules.missing(
@@ -196,48 +198,53 @@ class Port(SpecModel):
 
 
 class ValueFrom(SpecModel):
-    component: NonEmptyStr
+    component: RefName
     output: NonEmptyStr
 
 
-class EnvVar(RuledModel):
+class EnvVar(SpecModel):
     KEEP_NULL: ClassVar[frozenset[str]] = frozenset({"value"})  # `value:` = empty string
 
     name: NonEmptyStr
     value: Scalar | None = None
     valueFrom: ValueFrom | None = None
 
-    def check(self, rules: Rules) -> None:
-        has_value = "value" in self.model_fields_set
-        if has_value and self.value is None:
-            self.value = ""
-        both = ("value", "valueFrom")
-        if has_value and self.valueFrom is not None:
-            rules.add(
-                "invalid-combination", (), "`{p}value` and `{p}valueFrom` exclude each other; give one", both
-            )
-        elif not has_value and self.valueFrom is None:
-            rules.missing((), "`{p}value` or `{p}valueFrom` is required", both)
+
+def _env_entry(rules: Rules, i: int, entry: EnvVar) -> None:
+    """Exactly one of value / valueFrom (checked per list, see ListRules)."""
+    has_value = "value" in entry.model_fields_set
+    if has_value and entry.value is None:
+        entry.value = ""
+    if has_value and entry.valueFrom is not None:
+        rules.add(
+            "invalid-combination",
+            (i,),
+            f"`{{here}}[{i}].value` and `{{here}}[{i}].valueFrom` exclude each other; give one",
+        )
+    elif not has_value and entry.valueFrom is None:
+        rules.missing((i,), f"`{{here}}[{i}].value` or `{{here}}[{i}].valueFrom` is required")
 
 
-class Secret(RuledModel):
+class Secret(SpecModel):
     name: NonEmptyStr
     secretRef: NonEmptyStr  # name or ARN; its form is checked by core (invalid-secret-ref)
-    envVar: NonEmptyStr | None = None
-
-    def check(self, rules: Rules) -> None:
-        if self.envVar is None:
-            self.envVar = self.name
+    envVar: NonEmptyStr | None = None  # default: `name`
 
 
-EnvList = Annotated[list[EnvVar], ListRules(unique="name")]
+def _secret_entry(rules: Rules, i: int, secret: Secret) -> None:
+    if secret.envVar is None:
+        secret.envVar = secret.name
+
+
+EnvList = Annotated[list[EnvVar], ListRules(unique="name", each=_env_entry)]
+SecretList = Annotated[list[Secret], ListRules(each=_secret_entry)]
 
 
 class _ContainerFields(ComponentSpec):
     """What a container needs, shared by the ECS services and CronJob's task target."""
 
     environment: EnvList = Field(default_factory=list)
-    secrets: list[Secret] = Field(default_factory=list)
+    secrets: SecretList = Field(default_factory=list)
     command: list[Str] = Field(default_factory=list)
     args: list[Str] = Field(default_factory=list)
     taskRoleArn: RoleArn | None = None
@@ -264,7 +271,9 @@ class WorkerSpec(_EcsServiceSpec):
     @field_validator("ports", mode="before")
     @classmethod
     def _no_ports(cls, value: object) -> None:
-        raise fail("field-not-allowed", "is not allowed on a Worker (it has no ports); use a MicroService")
+        raise fail(
+            "field-not-allowed", "is not allowed on a Worker (it has no ports); use a MicroService"
+        )
 
 
 ECS_OUTPUTS = ("service_name", "service_arn", "cluster_name", "cluster_arn", "task_definition_arn")
@@ -299,7 +308,7 @@ _CONTAINER_ONLY = ("runtime", "environment", "secrets", "command", "args", "task
 
 
 class LambdaTarget(SpecModel):
-    component: NonEmptyStr
+    component: RefName
 
 
 class CronJobSpec(_ContainerFields):
@@ -316,10 +325,15 @@ class CronJobSpec(_ContainerFields):
         both = ("lambda_", "image")
         if self.lambda_ is not None and self.image is not None:
             rules.add(
-                "invalid-combination", (), "`lambda` and `image` exclude each other: a CronJob has one target", both
+                "invalid-combination",
+                (),
+                "`lambda` and `image` exclude each other: a CronJob has one target",
+                both,
             )
         elif self.lambda_ is None and self.image is None:
-            rules.missing((), "a target is required: `image` (a Fargate task) or `lambda.component`", both)
+            rules.missing(
+                (), "a target is required: `image` (a Fargate task) or `lambda.component`", both
+            )
         if self.image is not None:
             if self.runtime is None:
                 self.runtime = TaskSize.model_validate({})

@@ -6,21 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainValidator
 
-from .common import (
-    Bool,
-    Checked,
-    ComponentSpec,
-    Enum,
-    IntStar,
-    ListRules,
-    NonEmptyStr,
-    RuledModel,
-    Rules,
-    SpecModel,
-    fail,
-    section,
-    to_str,
-)
+from .base import ComponentSpec, ListRules, RuledModel, Rules, SpecModel, section
+from .common import Bool, Checked, Enum, IntStar, NonEmptyStr, fail, to_str
 from .syntax import table_name_problem
 
 MAX_INDEXES = 20
@@ -88,7 +75,9 @@ class Ttl(RuledModel):
     def check(self, rules: Rules) -> None:
         if self.enabled and self.attributeName is None:
             rules.missing(
-                (), "`{p}attributeName` is required when `{p}enabled` is true", ("enabled", "attributeName")
+                (),
+                "`{p}attributeName` is required when `{p}enabled` is true",
+                ("enabled", "attributeName"),
             )
 
 
@@ -98,7 +87,12 @@ class Encryption(RuledModel):
 
     def check(self, rules: Rules) -> None:
         if self.kmsKey is not None and not self.enabled:
-            rules.add("invalid-combination", ("kmsKey",), "`{p}kmsKey` needs `{p}enabled: true`", ("enabled", "kmsKey"))
+            rules.add(
+                "invalid-combination",
+                ("kmsKey",),
+                "`{p}kmsKey` needs `{p}enabled: true`",
+                ("enabled", "kmsKey"),
+            )
 
 
 class Stream(RuledModel):
@@ -127,10 +121,19 @@ class DynamoDBSpec(ComponentSpec):
 
     def check(self, rules: Rules) -> None:
         provisioned = self.billingMode == PROVISIONED
-        _capacity(rules, (), self, provisioned, "", ("billingMode", "readCapacity", "writeCapacity"))
+        _capacity(
+            rules, (), self, provisioned, "", ("billingMode", "readCapacity", "writeCapacity")
+        )
         for i, index in enumerate(self.globalSecondaryIndexes):
             where = f"globalSecondaryIndexes[{i}]."
-            _capacity(rules, ("globalSecondaryIndexes", i), index, provisioned, where, ("billingMode", "globalSecondaryIndexes"))
+            _capacity(
+                rules,
+                ("globalSecondaryIndexes", i),
+                index,
+                provisioned,
+                where,
+                ("billingMode", "globalSecondaryIndexes"),
+            )
         self._attribute_types(rules)
 
     def _attribute_types(self, rules: Rules) -> None:
@@ -144,7 +147,13 @@ class DynamoDBSpec(ComponentSpec):
             for attr in ("hashKey", "rangeKey"):
                 key = getattr(index, attr)
                 if key is not None:
-                    keys.append((("globalSecondaryIndexes", i, attr), f"globalSecondaryIndexes[{i}].{attr}", key))
+                    keys.append(
+                        (
+                            ("globalSecondaryIndexes", i, attr),
+                            f"globalSecondaryIndexes[{i}].{attr}",
+                            key,
+                        )
+                    )
         types: dict[str, tuple[str, str]] = {}  # attribute -> (type, where it was set)
         for path, where, key in keys:
             if key.type is None:
@@ -172,11 +181,15 @@ class DynamoDBSpec(ComponentSpec):
                     key.type = known[0]
 
 
-def _capacity(rules: Rules, path: tuple, owner: Any, provisioned: bool, prefix: str, involves: tuple) -> None:
+def _capacity(
+    rules: Rules, path: tuple, owner: Any, provisioned: bool, prefix: str, involves: tuple
+) -> None:
     for name in ("readCapacity", "writeCapacity"):
         value = getattr(owner, name)
         if provisioned and value is None:
-            rules.missing(path, f"`{prefix}{name}` is required with billingMode `PROVISIONED`", involves)
+            rules.missing(
+                path, f"`{prefix}{name}` is required with billingMode `PROVISIONED`", involves
+            )
         elif not provisioned and value is not None:
             rules.add(
                 "invalid-combination",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from .common import Bool, ComponentSpec, Enum, IntStar, SpecModel, Text, section
+from .base import ComponentSpec, SpecModel, section
+from .common import Bool, Enum, IntStar, Text
 from .rds import is_downgrade
 
 
 class RedisEngine(SpecModel):
-    version: Text(
-        pattern=r"[0-9]+(\.[0-9A-Za-z]+)*",
-        rule="must be a version such as `7.0` or `6.2`",
-    ) | None = None  # None: AWS's default
+    version: (
+        Text(
+            pattern=r"[0-9]+(\.[0-9A-Za-z]+)*",
+            rule="must be a version such as `7.0` or `6.2`",
+        )
+        | None
+    ) = None  # None: AWS's default
 
 
 class Cluster(SpecModel):

@@ -11,8 +11,9 @@ import re
 
 from pydantic import ValidationError
 
+from .base import RULES_ERROR
 from .codes import KIND_CODES
-from .common import PATTERN_RULES, RULES_ERROR, describe
+from .common import PATTERN_RULES, describe
 from .results import Path, SpecIssue
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -84,15 +85,22 @@ def _one(kind: str, loc: Path, error: dict, ctx: dict, *, is_key: bool) -> SpecI
         reason = ctx.get("reason", error["msg"])
         # A scalar is worth showing; "not a mapping (got a mapping)" is not.
         scalar = not isinstance(value, (dict, list))
-        tail = f" (got {shown(value)})" if kind in ("invalid-type", "invalid-value") and scalar else ""
+        tail = (
+            f" (got {shown(value)})" if kind in ("invalid-type", "invalid-value") and scalar else ""
+        )
         return SpecIssue("error", kind, loc, f"`{field}` {reason}{tail}")
     if kind == "missing":
         return SpecIssue("error", "missing-field", loc[:-1], f"`{field}` is required")
     if is_key:
-        return SpecIssue("error", "invalid-type", loc, f"`{field}`: keys must be text (got {shown(value)})")
+        return SpecIssue(
+            "error", "invalid-type", loc, f"`{field}`: keys must be text (got {shown(value)})"
+        )
     if kind in _EXPECTED:
         return SpecIssue(
-            "error", "invalid-type", loc, f"`{field}` must be {_EXPECTED[kind]}, not {describe(value)}"
+            "error",
+            "invalid-type",
+            loc,
+            f"`{field}` must be {_EXPECTED[kind]}, not {describe(value)}",
         )
     if kind == "string_pattern_mismatch":
         rule = PATTERN_RULES.get(ctx.get("pattern", ""), "has the wrong form")
@@ -100,7 +108,10 @@ def _one(kind: str, loc: Path, error: dict, ctx: dict, *, is_key: bool) -> SpecI
     if kind == "string_too_long":
         n = ctx.get("max_length")
         return SpecIssue(
-            "error", "invalid-value", loc, f"`{field}` must be at most {n} characters (has {len(value)})"
+            "error",
+            "invalid-value",
+            loc,
+            f"`{field}` must be at most {n} characters (has {len(value)})",
         )
     if kind == "too_short":
         n = ctx.get("min_length", 1)
@@ -109,4 +120,6 @@ def _one(kind: str, loc: Path, error: dict, ctx: dict, *, is_key: bool) -> SpecI
         n = ctx.get("max_length")
         return SpecIssue("error", "invalid-value", loc, f"`{field}` must have at most {n} entries")
     # Anything else pydantic might raise: keep its own wording, still located and coded.
-    return SpecIssue("error", "invalid-value", loc, f"`{field}`: {error['msg']} (got {shown(value)})")
+    return SpecIssue(
+        "error", "invalid-value", loc, f"`{field}`: {error['msg']} (got {shown(value)})"
+    )

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, Field, PlainValidator
 
+from .base import ComponentSpec, ListRules, RuledModel, Rules, SpecModel, na, section
 from .common import (
     AnyMapping,
     Bool,
     Checked,
-    ComponentSpec,
     Enum,
     IntStar,
-    ListRules,
     NonEmptyStr,
-    RuledModel,
-    Rules,
-    SpecModel,
+    RefName,
     Text,
     fail,
-    na,
-    section,
     to_str,
 )
 from .containers import Schedule, ValueFrom, value_from_ref
@@ -64,7 +58,11 @@ class Code(RuledModel):
                 _CODE_FIELDS,
             )
         elif not forms:
-            rules.missing((), "`{p}s3Bucket`+`{p}s3Key`, `{p}zipFile` or `{p}imageUri` is required", _CODE_FIELDS)
+            rules.missing(
+                (),
+                "`{p}s3Bucket`+`{p}s3Key`, `{p}zipFile` or `{p}imageUri` is required",
+                _CODE_FIELDS,
+            )
         if s3 and self.s3Bucket is None:
             rules.missing((), "`{p}s3Bucket` is required with `{p}s3Key`", ("s3Bucket", "s3Key"))
         if s3 and self.s3Key is None:
@@ -82,30 +80,44 @@ def _env_value(value: object) -> object:
     if isinstance(value, dict):
         return EnvRef.model_validate(value)
     if isinstance(value, list):
-        raise fail("invalid-type", "must be a scalar or `{valueFrom: {component, output}}`, not a list")
+        raise fail(
+            "invalid-type", "must be a scalar or `{valueFrom: {component, output}}`, not a list"
+        )
     return to_str(value)
 
 
 def _env_size(env: dict[str, object]) -> dict[str, object]:
-    # Lambda limits the variables' JSON to 4 KB; valueFrom values are unknown until apply.
-    plain = {k: v for k, v in env.items() if isinstance(v, str)}
-    size = len(json.dumps(plain, separators=(",", ":")).encode())
+    # Lambda limits the variables to 4 KB (names plus values, in bytes); valueFrom values
+    # are unknown until apply, so only their names count here.
+    size = sum(
+        len(k.encode()) + (len(v.encode()) if isinstance(v, str) else 0) for k, v in env.items()
+    )
     if size > ENV_MAX_BYTES:
-        raise fail("invalid-value", f"must total at most {ENV_MAX_BYTES} bytes (has {size})")
+        raise fail(
+            "invalid-value",
+            f"must total at most {ENV_MAX_BYTES} bytes of names and values (has {size})",
+        )
     return dict(sorted(env.items()))
 
 
-LambdaEnv = Annotated[dict[str, Annotated[Any, PlainValidator(_env_value)]], AfterValidator(_env_size)]
+LambdaEnv = Annotated[
+    dict[str, Annotated[Any, PlainValidator(_env_value)]], AfterValidator(_env_size)
+]
 
 
 class TriggerSource(RuledModel):
-    component: NonEmptyStr | None = None
+    component: RefName | None = None
     arn: Checked(arn_problem) | None = None
 
     def check(self, rules: Rules) -> None:
         both = ("component", "arn")
         if self.component is not None and self.arn is not None:
-            rules.add("invalid-combination", (), "`{p}component` and `{p}arn` exclude each other; give one", both)
+            rules.add(
+                "invalid-combination",
+                (),
+                "`{p}component` and `{p}arn` exclude each other; give one",
+                both,
+            )
         elif self.component is None and self.arn is None:
             rules.missing((), "`{p}component` or `{p}arn` is required", both)
 
@@ -121,13 +133,23 @@ class Trigger(RuledModel):
 
     def check(self, rules: Rules) -> None:
         if self.type in SOURCE_KINDS and self.source is None:
-            rules.missing((), f"`{{p}}source` is required for a `{self.type}` trigger", ("type", "source"))
+            rules.missing(
+                (), f"`{{p}}source` is required for a `{self.type}` trigger", ("type", "source")
+            )
         if self.type == "eventbridge":
             for name in ("schedule", "description"):
                 if getattr(self, name) is None:
-                    rules.missing((), f"`{{p}}{name}` is required for an `eventbridge` trigger", ("type", name))
+                    rules.missing(
+                        (),
+                        f"`{{p}}{name}` is required for an `eventbridge` trigger",
+                        ("type", name),
+                    )
         source_arn = self.source.arn if self.source is not None else None
-        if self.type == "sqs" and (self.batchSize or 0) > 10 and (source_arn or "").endswith(".fifo"):
+        if (
+            self.type == "sqs"
+            and (self.batchSize or 0) > 10
+            and (source_arn or "").endswith(".fifo")
+        ):
             rules.add(
                 "invalid-combination",
                 ("batchSize",),
@@ -167,24 +189,30 @@ class LambdaSpec(ComponentSpec):
     vpc: Vpc = section(Vpc)
     reservedConcurrentExecutions: IntStar(0) | None = None
     roleArn: Checked(role_arn_problem) | None = None
-    layers: Annotated[list[Checked(layer_arn_problem)], ListRules(max_n=MAX_LAYERS, what="layers")] = Field(
-        default_factory=list
-    )
+    layers: Annotated[
+        list[Checked(layer_arn_problem)], ListRules(max_n=MAX_LAYERS, what="layers")
+    ] = Field(default_factory=list)
 
     def check(self, rules: Rules) -> None:
         if self.code.imageUri is None:
             for name in ("runtime", "handler"):
                 if getattr(self, name) is None:
-                    rules.missing((), f"`{name}` is required unless `code.imageUri` is given", ("code", name))
-        if self.code.zipFile is not None and self.runtime is not None:
-            # Inline source is zipped as <module>.js or <module>.py: only those runtimes.
-            if not self.runtime.startswith(("nodejs", "python")):
-                rules.add(
-                    "invalid-combination",
-                    ("code", "zipFile"),
-                    f"`code.zipFile` needs a `nodejs*` or `python*` runtime, not `{self.runtime}`",
-                    ("code", "runtime"),
-                )
+                    rules.missing(
+                        (), f"`{name}` is required unless `code.imageUri` is given", ("code", name)
+                    )
+        runtime = self.runtime
+        # Inline source is zipped as <module>.js or <module>.py: only those runtimes.
+        if (
+            self.code.zipFile is not None
+            and runtime is not None
+            and not runtime.startswith(("nodejs", "python"))
+        ):
+            rules.add(
+                "invalid-combination",
+                ("code", "zipFile"),
+                f"`code.zipFile` needs a `nodejs*` or `python*` runtime, not `{self.runtime}`",
+                ("code", "runtime"),
+            )
 
 
 LAMBDA_OUTPUTS = ("function_name", "arn", "role_arn")
@@ -214,7 +242,11 @@ def lambda_refs(data: dict) -> list[Ref]:
                 # A DynamoDB trigger reads the table's stream: asking for `stream_arn`
                 # makes core reject a table whose stream is off (unknown-output).
                 output = "stream_arn" if kind == "DynamoDB" else None
-                refs.append(Ref(("triggers", i, "source", "component"), component, output, frozenset({kind})))
+                refs.append(
+                    Ref(
+                        ("triggers", i, "source", "component"), component, output, frozenset({kind})
+                    )
+                )
     return refs
 
 

@@ -8,7 +8,7 @@ unknown-field warnings either.
 
 from __future__ import annotations
 
-from .common import ComponentSpec
+from .base import ComponentSpec
 
 NOT_DEPLOYABLE = (
     "DocumentDB",

@@ -7,20 +7,8 @@ from typing import Annotated
 
 from pydantic import Field, PlainValidator
 
-from .common import (
-    Bool,
-    ComponentSpec,
-    Enum,
-    IntStar,
-    ListRules,
-    NonEmptyStr,
-    RuledModel,
-    Rules,
-    SpecModel,
-    Text,
-    fail,
-    section,
-)
+from .base import ComponentSpec, ListRules, RuledModel, Rules, SpecModel, section
+from .common import Bool, Enum, IntStar, NonEmptyStr, RefName, Text, fail
 from .results import Ref
 
 # --- SQS --------------------------------------------------------------------------------
@@ -33,7 +21,9 @@ class DeadLetterQueue(RuledModel):
     def check(self, rules: Rules) -> None:
         if self.enabled and self.maxReceiveCount is None:
             rules.missing(
-                (), "`{p}maxReceiveCount` is required when `{p}enabled` is true", ("enabled", "maxReceiveCount")
+                (),
+                "`{p}maxReceiveCount` is required when `{p}enabled` is true",
+                ("enabled", "maxReceiveCount"),
             )
 
 
@@ -42,7 +32,11 @@ class SqsEncryption(SpecModel):
 
 
 # Fifo-only settings and their defaults: a standard queue may restate a default.
-_FIFO_ONLY = {"contentBasedDeduplication": False, "deduplicationScope": "queue", "fifoThroughputLimit": "perQueue"}
+_FIFO_ONLY = {
+    "contentBasedDeduplication": False,
+    "deduplicationScope": "queue",
+    "fifoThroughputLimit": "perQueue",
+}
 
 
 class SQSSpec(ComponentSpec):
@@ -68,7 +62,10 @@ class SQSSpec(ComponentSpec):
                         f"`{name}` is only allowed on a FIFO queue (`type: fifo`)",
                         ("type", name),
                     )
-        elif self.fifoThroughputLimit == "perMessageGroupId" and self.deduplicationScope != "messageGroup":
+        elif (
+            self.fifoThroughputLimit == "perMessageGroupId"
+            and self.deduplicationScope != "messageGroup"
+        ):
             rules.add(
                 "invalid-combination",
                 ("fifoThroughputLimit",),
@@ -126,13 +123,18 @@ JsonObject = Annotated[dict, PlainValidator(_json_object)]
 class Subscription(RuledModel):
     protocol: Enum(*PROTOCOLS)
     endpoint: NonEmptyStr | None = None
-    component: NonEmptyStr | None = None
+    component: RefName | None = None
     filterPolicy: JsonObject | None = None
 
     def check(self, rules: Rules) -> None:
         both = ("endpoint", "component")
         if self.endpoint is not None and self.component is not None:
-            rules.add("invalid-combination", (), "`{p}endpoint` and `{p}component` exclude each other; give one", both)
+            rules.add(
+                "invalid-combination",
+                (),
+                "`{p}endpoint` and `{p}component` exclude each other; give one",
+                both,
+            )
         elif self.endpoint is None and self.component is None:
             rules.missing((), "`{p}endpoint` or `{p}component` is required", both)
         elif self.component is not None and self.protocol not in COMPONENT_PROTOCOLS:
@@ -150,7 +152,12 @@ class SnsEncryption(RuledModel):
 
     def check(self, rules: Rules) -> None:
         if self.kmsKey is not None and not self.enabled:
-            rules.add("invalid-combination", ("kmsKey",), "`{p}kmsKey` needs `{p}enabled: true`", ("enabled", "kmsKey"))
+            rules.add(
+                "invalid-combination",
+                ("kmsKey",),
+                "`{p}kmsKey` needs `{p}enabled: true`",
+                ("enabled", "kmsKey"),
+            )
 
 
 class SNSSpec(ComponentSpec):
@@ -162,7 +169,10 @@ class SNSSpec(ComponentSpec):
     # Subscriptions are keyed by (protocol, target) on update: no two may share one.
     subscriptions: Annotated[
         list[Subscription],
-        ListRules(unique_key=lambda s: (s.protocol, s.endpoint, s.component), key_label="same protocol and target"),
+        ListRules(
+            unique_key=lambda s: (s.protocol, s.endpoint, s.component),
+            key_label="same protocol and target",
+        ),
     ] = Field(default_factory=list)
 
     def check(self, rules: Rules) -> None:

@@ -6,28 +6,19 @@ import re
 
 from pydantic import Field
 
-from .common import (
-    AnyMapping,
-    Bool,
-    Checked,
-    ComponentSpec,
-    Enum,
-    IntStar,
-    NonEmptyStr,
-    RuledModel,
-    Rules,
-    SpecModel,
-    Str,
-    StrMap,
-    Text,
-    na,
-    section,
-)
+from .base import ComponentSpec, RuledModel, Rules, SpecModel, na, section
+from .common import AnyMapping, Bool, Checked, Enum, IntStar, NonEmptyStr, Str, StrMap, Text
 from .syntax import daily_window_problem, weekly_window_problem
 
 ENGINES = ("postgres", "mysql", "mariadb", "aurora-postgresql", "aurora-mysql")
 MYSQL_FAMILY = frozenset({"mysql", "mariadb", "aurora-mysql"})
-DEFAULT_PORT = {"postgres": 5432, "aurora-postgresql": 5432, "mysql": 3306, "mariadb": 3306, "aurora-mysql": 3306}
+DEFAULT_PORT = {
+    "postgres": 5432,
+    "aurora-postgresql": 5432,
+    "mysql": 3306,
+    "mariadb": 3306,
+    "aurora-mysql": 3306,
+}
 GP3_IOPS_MIN_GB = 400
 GP3_BASELINE_IOPS = 3000
 MYSQL_USERNAME_MAX = 16
@@ -41,7 +32,10 @@ def is_aurora(engine_type: str) -> bool:
 
 class Engine(RuledModel):
     type: Enum(*ENGINES)
-    version: Text(pattern=r"[0-9]+(\.[A-Za-z0-9_-]+)*", rule="must be a version such as `15`, `14.7` or `8.0.35`")
+    version: Text(
+        pattern=r"[0-9]+(\.[A-Za-z0-9_-]+)*",
+        rule="must be a version such as `15`, `14.7` or `8.0.35`",
+    )
     parameters: StrMap = Field(default_factory=dict)  # a generated parameter group
     parameterGroup: NonEmptyStr | None = None  # an existing one
 
@@ -63,21 +57,22 @@ class Storage(RuledModel):
     iops: IntStar(1000) | None = Field(None, exclude=True)  # the same as instance.iops
 
     def check(self, rules: Rules) -> None:
-        if self.maxAllocatedGB is not None and self.allocatedGB is not None:
-            if self.maxAllocatedGB <= self.allocatedGB:
-                rules.add(
-                    "invalid-value",
-                    ("maxAllocatedGB",),
-                    f"`{{p}}maxAllocatedGB` ({self.maxAllocatedGB}) must be greater than "
-                    f"`{{p}}allocatedGB` ({self.allocatedGB})",
-                    ("allocatedGB", "maxAllocatedGB"),
-                )
+        top, allocated = self.maxAllocatedGB, self.allocatedGB
+        if top is not None and allocated is not None and top <= allocated:
+            rules.add(
+                "invalid-value",
+                ("maxAllocatedGB",),
+                f"`{{p}}maxAllocatedGB` ({self.maxAllocatedGB}) must be greater than "
+                f"`{{p}}allocatedGB` ({self.allocatedGB})",
+                ("allocatedGB", "maxAllocatedGB"),
+            )
 
 
 class Instance(RuledModel):
-    class_: Text(pattern=r"db\.[a-z0-9]+\.[a-z0-9]+", rule="must be `db.<family>.<size>`, e.g. `db.t3.medium`") = (
-        Field(alias="class")
-    )
+    class_: Text(
+        pattern=r"db\.[a-z0-9]+\.[a-z0-9]+",
+        rule="must be `db.<family>.<size>`, e.g. `db.t3.medium`",
+    ) = Field(alias="class")
     storage: Storage = section(Storage)
     iops: IntStar(1000) | None = None
     multiAZ: Bool = False
@@ -99,19 +94,28 @@ class Instance(RuledModel):
         if storage.type in ("io1", "io2") and self.iops is None:
             rules.missing((), f"`{{p}}iops` is required with storage type `{storage.type}`", both)
         elif storage.type == "gp2" and self.iops is not None:
-            rules.add("invalid-combination", ("iops",), "`{p}iops` cannot be set with storage type `gp2`", both)
-        elif storage.type == "gp3" and self.iops is not None and storage.allocatedGB is not None:
-            if storage.allocatedGB < GP3_IOPS_MIN_GB:
-                if self.iops == GP3_BASELINE_IOPS:
-                    self.iops = None  # the gp3 baseline: accepted, not sent
-                else:
-                    rules.add(
-                        "invalid-combination",
-                        ("iops",),
-                        f"`{{p}}iops` on gp3 needs `{{p}}storage.allocatedGB` of at least "
-                        f"{GP3_IOPS_MIN_GB} (below that only the baseline {GP3_BASELINE_IOPS} is accepted)",
-                        both,
-                    )
+            rules.add(
+                "invalid-combination",
+                ("iops",),
+                "`{p}iops` cannot be set with storage type `gp2`",
+                both,
+            )
+        elif storage.type == "gp3" and self.iops is not None and _small_gp3(storage.allocatedGB):
+            if self.iops == GP3_BASELINE_IOPS:
+                self.iops = None  # the gp3 baseline: accepted, not sent
+            else:
+                rules.add(
+                    "invalid-combination",
+                    ("iops",),
+                    f"`{{p}}iops` on gp3 needs `{{p}}storage.allocatedGB` of at least "
+                    f"{GP3_IOPS_MIN_GB} (below that only the baseline {GP3_BASELINE_IOPS} is accepted)",
+                    both,
+                )
+
+
+def _small_gp3(allocated_gb: int | None) -> bool:
+    """gp3 volumes under 400 GB have a fixed baseline and take no provisioned IOPS."""
+    return allocated_gb is not None and allocated_gb < GP3_IOPS_MIN_GB
 
 
 class PasswordSecret(SpecModel):
@@ -154,9 +158,15 @@ class RDSSpec(ComponentSpec):
     def check(self, rules: Rules) -> None:
         engine = self.engine.type
         if not is_aurora(engine) and self.instance.storage.allocatedGB is None:
-            parent = ("instance", "storage") if "storage" in self.instance.model_fields_set else ("instance",)
+            parent = (
+                ("instance", "storage")
+                if "storage" in self.instance.model_fields_set
+                else ("instance",)
+            )
             rules.missing(
-                parent, f"`instance.storage.allocatedGB` is required for engine `{engine}`", ("engine", "instance")
+                parent,
+                f"`instance.storage.allocatedGB` is required for engine `{engine}`",
+                ("engine", "instance"),
             )
         if engine in MYSQL_FAMILY and len(self.database.username) > MYSQL_USERNAME_MAX:
             rules.add(
@@ -184,7 +194,15 @@ class RDSSpec(ComponentSpec):
             self.maintenance.preferredWindow = None  # written by the user: a fresh instance
 
 
-RDS_OUTPUTS = ("instance_id", "endpoint", "port", "arn", "database_name", "cluster_id", "reader_endpoint")
+RDS_OUTPUTS = (
+    "instance_id",
+    "endpoint",
+    "port",
+    "arn",
+    "database_name",
+    "cluster_id",
+    "reader_endpoint",
+)
 _PLAIN = frozenset(RDS_OUTPUTS[:5])
 _AURORA = frozenset(RDS_OUTPUTS)
 
@@ -194,8 +212,14 @@ def rds_available(model: RDSSpec) -> frozenset[str]:
 
 
 def rds_replace(old: dict, new: dict) -> str | None:
-    for section_name, field_name in (("engine", "type"), ("database", "name"), ("database", "username")):
-        if (old.get(section_name) or {}).get(field_name) != (new.get(section_name) or {}).get(field_name):
+    for section_name, field_name in (
+        ("engine", "type"),
+        ("database", "name"),
+        ("database", "username"),
+    ):
+        if (old.get(section_name) or {}).get(field_name) != (new.get(section_name) or {}).get(
+            field_name
+        ):
             return f"{section_name}.{field_name}"
     old_gb = ((old.get("instance") or {}).get("storage") or {}).get("allocatedGB")
     new_gb = ((new.get("instance") or {}).get("storage") or {}).get("allocatedGB")

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from . import containers, dynamodb, elasticache, eventbridge, lambda_function, messaging, rds, s3, structural
+from . import (
+    containers,
+    dynamodb,
+    elasticache,
+    eventbridge,
+    lambda_function,
+    messaging,
+    rds,
+    s3,
+    structural,
+)
 from .errors import issues_from
 from .loose import NOT_DEPLOYABLE, LooseSpec
 from .results import KindDef, SpecIssue, ValidatedSpec
 from .walk import walk
-
 
 _DEFS: tuple[KindDef, ...] = (
     KindDef(
@@ -18,7 +27,9 @@ _DEFS: tuple[KindDef, ...] = (
         containers.ECS_OUTPUTS,
         refs=containers.container_refs,
     ),
-    KindDef("Worker", containers.WorkerSpec, containers.ECS_OUTPUTS, refs=containers.container_refs),
+    KindDef(
+        "Worker", containers.WorkerSpec, containers.ECS_OUTPUTS, refs=containers.container_refs
+    ),
     KindDef(
         "CronJob",
         containers.CronJobSpec,
@@ -119,7 +130,10 @@ def validate_spec(kind: str, spec: object) -> ValidatedSpec:
         return _validate(definition, spec)
     except Exception as exc:  # a bug here must not take a whole upload down with it
         issue = SpecIssue(
-            "error", "spec-check-failed", (), f"the {kind} schema check failed: {type(exc).__name__}: {exc}"
+            "error",
+            "spec-check-failed",
+            (),
+            f"the {kind} schema check failed: {type(exc).__name__}: {exc}",
         )
         return ValidatedSpec(kind, None, [issue], None, definition)
 
@@ -129,7 +143,11 @@ def _validate(definition: KindDef, spec: object) -> ValidatedSpec:
     if spec is None:
         spec = {}  # `spec:` left empty: as if written `{}`
     if not isinstance(spec, dict):
-        issues.append(SpecIssue("error", "invalid-type", (), f"`spec` must be a mapping, not {type(spec).__name__}"))
+        issues.append(
+            SpecIssue(
+                "error", "invalid-type", (), f"`spec` must be a mapping, not {type(spec).__name__}"
+            )
+        )
         return ValidatedSpec(definition.name, None, issues, None, definition)
     data = spec if definition.loose else walk(definition.model, spec, (), issues)
     try:

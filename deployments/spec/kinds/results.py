@@ -48,6 +48,9 @@ class KindDef:
 
 @dataclass(frozen=True)
 class ValidatedSpec:
+    """One validated ``spec:``. Treat ``model`` as read-only: sections left out of a spec
+    share one default instance across validations (common.section)."""
+
     kind: str
     model: object | None  # the pydantic model; None when there were errors
     issues: list[SpecIssue]

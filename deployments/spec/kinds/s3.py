@@ -6,24 +6,8 @@ from typing import Annotated
 
 from pydantic import Field, PlainValidator
 
-from .common import (
-    AnyMapping,
-    Bool,
-    ComponentSpec,
-    Enum,
-    IntStar,
-    ListRules,
-    NonEmptyStr,
-    RuledModel,
-    Rules,
-    SpecModel,
-    Str,
-    StrMap,
-    fail,
-    na,
-    section,
-    to_str,
-)
+from .base import ComponentSpec, ListRules, RuledModel, Rules, SpecModel, na, section
+from .common import AnyMapping, Bool, Enum, IntStar, NonEmptyStr, Str, StrMap, fail, to_str
 from .results import SpecIssue
 from .syntax import bucket_name_problem
 
@@ -110,7 +94,11 @@ class LifecycleRule(RuledModel):
     transitions: list[Transition] = Field(default_factory=list)
 
     def check(self, rules: Rules) -> None:
-        if self.expiration is None and self.noncurrentVersionExpiration is None and not self.transitions:
+        if (
+            self.expiration is None
+            and self.noncurrentVersionExpiration is None
+            and not self.transitions
+        ):
             rules.missing(
                 (),
                 "an action is required: `{p}expiration`, `{p}noncurrentVersionExpiration` or `{p}transitions`",
@@ -120,7 +108,9 @@ class LifecycleRule(RuledModel):
 
 class Cors(SpecModel):
     allowedOrigins: Annotated[list[NonEmptyStr], ListRules(min_n=1, what="origins")]
-    allowedMethods: Annotated[list[Enum("GET", "PUT", "POST", "DELETE", "HEAD")], ListRules(min_n=1, what="methods")]
+    allowedMethods: Annotated[
+        list[Enum("GET", "PUT", "POST", "DELETE", "HEAD")], ListRules(min_n=1, what="methods")
+    ]
     allowedHeaders: list[NonEmptyStr] = Field(default_factory=list)
     exposeHeaders: list[NonEmptyStr] = Field(default_factory=list)
     maxAgeSeconds: IntStar(0) | None = None

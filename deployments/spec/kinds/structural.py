@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainValidator
 
-from .common import AnyMapping, AnyValue, NonEmptyStr, SpecModel, Str, Text, fail, na
+from .base import SpecModel, na
+from .common import AnyMapping, AnyValue, RefName, Str, Text, fail
 
 _REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]+"
 
@@ -28,7 +29,13 @@ def _variable(value: object) -> object:
 
 
 def _what(value: object) -> str:
-    return "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__
+    return (
+        "a mapping"
+        if isinstance(value, dict)
+        else "a list"
+        if isinstance(value, list)
+        else type(value).__name__
+    )
 
 
 Variables = dict[str, Annotated[Any, PlainValidator(_variable)]]
@@ -37,7 +44,12 @@ Variables = dict[str, Annotated[Any, PlainValidator(_variable)]]
 class Provider(SpecModel):
     name: Annotated[str, BeforeValidator(_provider_name)]
     region: Text(pattern=_REGION, rule="must be an AWS region such as `us-east-1`")
-    accountId: Text(pattern=r"[0-9]{12}", rule="must be 12 digits (quote it in YAML to keep leading zeros)") | None = None
+    accountId: (
+        Text(
+            pattern=r"[0-9]{12}", rule="must be 12 digits (quote it in YAML to keep leading zeros)"
+        )
+        | None
+    ) = None
     profile: Str | None = na()
     config: AnyValue = na()
 
@@ -52,7 +64,6 @@ class StackSpec(SpecModel):
 
 class ServiceSpec(SpecModel):
     variables: Variables = Field(default_factory=dict, exclude=True)
-    dependsOn: list[NonEmptyStr] = Field(default_factory=list, exclude=True)  # service names
+    dependsOn: list[RefName] = Field(default_factory=list, exclude=True)  # service names
     infrastructure: AnyMapping | None = na()
     description: Str | None = na()
-

@@ -12,8 +12,13 @@ import re
 _RATE = re.compile(r"rate\(\s*([0-9]+)\s+([a-z]+)\s*\)")
 _UNITS = {"minute": "minutes", "hour": "hours", "day": "days"}
 _PLURALS = {plural: single for single, plural in _UNITS.items()}
-_MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
-_WEEKDAYS = {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split(), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1
+    )
+}
+_WEEKDAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], 1)}
 _SCHEDULE_FORM = "must be `rate(<n> <unit>)` or `cron(<6 fields>)`"
 
 # (name, low, high, names, allows "?")

@@ -95,52 +95,36 @@ def walk(model: type, data: dict, path: Path, issues: list[SpecIssue]) -> dict:
     """Report unknown/NA keys under ``data`` (validated by ``model``); return the data with
     null values dropped (the same object when nothing was dropped)."""
     level = _LEVELS.get(model) or _level(model)
-    if data.keys() <= level.keys and None not in data.values():
-        # The common case, with the per-key tests done by C set operations.
-        out = None
-        if level.na and not level.na.isdisjoint(data):
-            for key in data:  # input order, so warnings come out in a stable order
-                if key in level.na and key != "description":  # documentation: nothing to apply
-                    issues.append(_not_applied(path + (key,)))
-        children = level.children
-        for key, value in data.items():  # input order, so issues come out in reading order
-            child = children.get(key)
-            if child is not None:
-                new = _walk_child(child, value, path + (key,), issues)
-                if new is not value:
-                    if out is None:
-                        out = dict(data)
-                    out[key] = new
-        if level.raw_check is not None:
-            level.raw_check(data, path, issues)
-        return data if out is None else out
-    out = None
-    for key, value in data.items():
-        if key not in level.keys:
-            issues.append(_unknown(level, key, path))
-            continue
-        if value is None:
-            if key not in level.keep_null:
-                if out is None:
-                    out = dict(data)
-                del out[key]
-            continue
-        if key in level.na and key != "description":  # documentation: nothing to apply
+    # Usually every key is known and none is null: two C-level tests instead of two per key.
+    clean = data.keys() <= level.keys and None not in data.values()
+    na, children = level.na, level.children
+    out: dict | None = None
+    for key, value in data.items():  # input order, so issues come out in reading order
+        if not clean:
+            if key not in level.keys:
+                issues.append(_unknown(level, key, path))
+                continue
+            if value is None:
+                if key not in level.keep_null:
+                    out = dict(data) if out is None else out
+                    del out[key]
+                continue
+        if na and key in na and key != "description":  # documentation: nothing to apply
             issues.append(_not_applied(path + (key,)))
-        child = level.children.get(key)
-        if child is None:
-            continue
-        new = _walk_child(child, value, path + (key,), issues)
-        if new is not value:
-            if out is None:
-                out = dict(data)
-            out[key] = new
+        child = children.get(key)
+        if child is not None:
+            new = _walk_child(child, value, path + (key,), issues)
+            if new is not value:
+                out = dict(data) if out is None else out
+                out[key] = new
     if level.raw_check is not None:
         level.raw_check(data, path, issues)
     return data if out is None else out
 
 
-def _walk_child(child: tuple[str, type], value: object, path: Path, issues: list[SpecIssue]) -> object:
+def _walk_child(
+    child: tuple[str, type], value: object, path: Path, issues: list[SpecIssue]
+) -> object:
     shape, model = child
     if shape == ONE:
         return walk(model, value, path, issues) if isinstance(value, dict) else value
@@ -178,10 +162,15 @@ def _unknown(level: _Level, key: object, path: Path) -> SpecIssue:
     else:
         valid = ", ".join(f"`{k}`" for k in sorted(level.keys)) or "none"
         hint = f"valid fields here: {valid}"
-    return SpecIssue("warning", "unknown-field", here, f"unknown field `{where}` is ignored; {hint}")
+    return SpecIssue(
+        "warning", "unknown-field", here, f"unknown field `{where}` is ignored; {hint}"
+    )
 
 
 def _not_applied(path: Path) -> SpecIssue:
     return SpecIssue(
-        "warning", "not-applied", path, f"`{dotted(path)}` is accepted but not applied in this version"
+        "warning",
+        "not-applied",
+        path,
+        f"`{dotted(path)}` is accepted but not applied in this version",
     )

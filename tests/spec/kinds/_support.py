@@ -16,7 +16,11 @@ MINIMAL: dict[str, dict[str, Any]] = {
     "MicroService": {"image": IMAGE},
     "Worker": {"image": IMAGE},
     "CronJob": {"schedule": "rate(5 minutes)", "image": IMAGE},
-    "Lambda": {"runtime": "python3.11", "handler": "app.handler", "code": {"zipFile": "def handler(e, c):\n    return 1\n"}},
+    "Lambda": {
+        "runtime": "python3.11",
+        "handler": "app.handler",
+        "code": {"zipFile": "def handler(e, c):\n    return 1\n"},
+    },
     "RDS": {
         "engine": {"type": "postgres", "version": "15"},
         "instance": {"class": "db.t3.micro", "storage": {"allocatedGB": 20}},
@@ -41,10 +45,7 @@ def spec(kind: str, changes: dict[tuple, Any] | None = None) -> dict:
     for path, value in (changes or {}).items():
         node: Any = data
         for part in path[:-1]:
-            if isinstance(node, dict):
-                node = node.setdefault(part, {})
-            else:
-                node = node[part]
+            node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
         if value is DROP:
             node.pop(path[-1], None)
         else:

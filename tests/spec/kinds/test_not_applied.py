@@ -24,7 +24,18 @@ NA_FIELDS = [
     ("S3", ("website",), {"enabled": True}),
     ("S3", ("replication",), {"enabled": False}),
     ("S3", ("publicAccessBlock",), {"blockPublicAcls": True}),
-    ("Lambda", ("triggers",), [{"type": "eventbridge", "schedule": "rate(1 day)", "description": "d", "http": {"method": "GET"}}]),
+    (
+        "Lambda",
+        ("triggers",),
+        [
+            {
+                "type": "eventbridge",
+                "schedule": "rate(1 day)",
+                "description": "d",
+                "http": {"method": "GET"},
+            }
+        ],
+    ),
     ("Stack", ("provider", "profile"), "dev"),
     ("Stack", ("infrastructure",), {"vpc": {}}),
     ("Stack", ("networking",), {"securityGroup": {}}),
@@ -57,7 +68,12 @@ def test_na_fields_are_type_checked_loosely():
 
 
 def test_a_description_is_documentation_and_is_not_warned_about():
-    assert validate_spec("Stack", {"provider": {"name": "aws", "region": "us-east-1"}, "description": "x"}).issues == []
+    assert (
+        validate_spec(
+            "Stack", {"provider": {"name": "aws", "region": "us-east-1"}, "description": "x"}
+        ).issues
+        == []
+    )
     assert validate_spec("Service", {"description": "x"}).issues == []
 
 
@@ -82,8 +98,22 @@ def test_lambda_triggers_of_na_types_are_accepted_with_a_warning(trigger):
 
 
 def test_container_settings_of_a_cronjob_with_a_lambda_target_are_not_applied():
-    result = valid(check("CronJob", {("image",): None, ("lambda",): {"component": "fn"},
-                                     ("environment",): [{"name": "A", "value": "b"}], ("taskRoleArn",): "arn:aws:iam::123456789012:role/x"}))
-    assert warnings(result) == [("not-applied", ("environment",)), ("not-applied", ("taskRoleArn",))]
+    result = valid(
+        check(
+            "CronJob",
+            {
+                ("image",): None,
+                ("lambda",): {"component": "fn"},
+                ("environment",): [{"name": "A", "value": "b"}],
+                ("taskRoleArn",): "arn:aws:iam::123456789012:role/x",
+            },
+        )
+    )
+    assert warnings(result) == [
+        ("not-applied", ("environment",)),
+        ("not-applied", ("taskRoleArn",)),
+    ]
     config = result.config()
-    assert config["environment"] == [] and config["taskRoleArn"] is None and config["runtime"] is None
+    assert (
+        config["environment"] == [] and config["taskRoleArn"] is None and config["runtime"] is None
+    )

@@ -32,13 +32,19 @@ def test_unknown_fields_are_found_in_nested_mappings_lists_and_maps():
         ("environment",): [{"name": "A", "valueFrom": {"component": "q", "output": "arn", "outptu": 1}}],
     }))  # fmt: skip
     assert [i.path for i in _unknown(result)] == [
-        ("runtime", "platfrom"), ("ports", 0, "protocl"), ("environment", 0, "valueFrom", "outptu")]
+        ("runtime", "platfrom"),
+        ("ports", 0, "protocl"),
+        ("environment", 0, "valueFrom", "outptu"),
+    ]
     assert "did you mean `platform`?" in _unknown(result)[0].message
     assert "`ports[0].protocl`" in _unknown(result)[1].message
 
 
 def test_unknown_fields_in_lambda_environment_references_are_reported_by_key():
-    result = check("Lambda", {("environment",): {"Q": {"valueFrom": {"component": "q", "output": "arn"}, "valeu": 1}}})
+    result = check(
+        "Lambda",
+        {("environment",): {"Q": {"valueFrom": {"component": "q", "output": "arn"}, "valeu": 1}}},
+    )
     assert warnings(result) == [("unknown-field", ("environment", "Q", "valeu"))]
 
 
@@ -61,13 +67,19 @@ def test_a_non_text_key_is_an_unknown_field():
 def test_free_form_maps_and_objects_never_warn():
     assert warnings(check("RDS", {("engine", "parameters"): {"anything_goes": "1"}})) == []
     assert warnings(check("CronJob", {("input",): {"any": {"thing": [1]}}})) == []
-    assert warnings(check("EventBridge", {("schedule",): None, ("eventPattern",): {"detail-type": ["x"]}})) == []
+    assert (
+        warnings(
+            check("EventBridge", {("schedule",): None, ("eventPattern",): {"detail-type": ["x"]}})
+        )
+        == []
+    )
     assert warnings(check("SQS", {("tags",): {"whatever": "x"}})) == []
 
 
 def test_serviceDiscovery_is_unknown_on_a_worker():  # noqa: N802 - field name
     assert warnings(check("Worker", {("serviceDiscovery",): {"enabled": True}})) == [
-        ("unknown-field", ("serviceDiscovery",))]
+        ("unknown-field", ("serviceDiscovery",))
+    ]
 
 
 def test_recognised_only_kinds_accept_any_field_silently():

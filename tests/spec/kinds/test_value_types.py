@@ -26,9 +26,15 @@ def test_a_negative_digit_string_is_a_range_error_not_a_type_error():
     assert (issue.code, issue.path) == ("invalid-value", ("replicas",))
 
 
-@pytest.mark.parametrize("written, value", [(True, True), ("true", True), ("TRUE", True), ("False", False), (" false ", False)])
+@pytest.mark.parametrize(
+    "written, value",
+    [(True, True), ("true", True), ("TRUE", True), ("False", False), (" false ", False)],
+)
 def test_bool_fields_take_booleans_and_true_false_strings_in_any_case(written, value):
-    assert valid(check("SQS", {("encryption", "enabled"): written})).config()["encryption"]["enabled"] is value
+    assert (
+        valid(check("SQS", {("encryption", "enabled"): written})).config()["encryption"]["enabled"]
+        is value
+    )
 
 
 @pytest.mark.parametrize("written", ["yes", "no", 1, 0, "on", "", []])
@@ -91,7 +97,9 @@ def test_exact_case_enums_refuse_other_cases_and_suggest_the_right_one():
 
 
 def test_an_empty_value_means_not_given_so_the_default_applies():
-    config = valid(validate_spec("SQS", {"visibilityTimeout": None, "deadLetterQueue": None})).config()
+    config = valid(
+        validate_spec("SQS", {"visibilityTimeout": None, "deadLetterQueue": None})
+    ).config()
     assert config["visibilityTimeout"] == 30
     assert config["deadLetterQueue"] == {"enabled": False, "maxReceiveCount": None}
 

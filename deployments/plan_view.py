@@ -1,0 +1,28 @@
+"""A stored plan (``Plan.as_dict()``) shaped for the run page."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+# Kinds whose replacement or deletion loses data.
+STATEFUL_KINDS = frozenset({"RDS", "DynamoDB", "S3", "ElastiCacheRedis"})
+
+
+def plan_groups(plan: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Actions grouped by service, in execution order within each service."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for action in plan.get("actions", []):
+        groups[action.get("service") or "—"].append(action)
+    return sorted(groups.items())
+
+
+def stateful_warnings(plan: dict[str, Any]) -> list[str]:
+    warnings = []
+    for action in plan.get("actions", []):
+        if action.get("kind") in STATEFUL_KINDS and action.get("action") in ("delete", "replace"):
+            why = f" ({action['replace_field']} changed)" if action.get("replace_field") else ""
+            warnings.append(
+                f"{action['component']} ({action['kind']}) will be {action['action']}d{why}: its data will be lost"
+            )
+    return warnings

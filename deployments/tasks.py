@@ -1,0 +1,402 @@
+"""What the django-q2 workers run. Each task takes an id, claims the row, does the work.
+
+A task delivered twice is a no-op: the claim moves the run from the status the task
+expects, under a row lock, so only one delivery gets past it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from . import spec
+from .aws.clients import AwsSettings
+from .aws.errors import AwsError, LockHeld, StateCorrupt
+from .aws.executor import Applier, StepAction
+from .aws.locks import Heartbeat, Lease, LockManager, lock_key
+from .aws.state import StateStore
+from .models import Deployment, RunLog, Stack
+from .queue import enqueue_later
+from .runs import active_runs, finish, is_protected, kick_next
+from .runtime import aws_settings
+from .spec.destroy import plan_destroy
+from .validation import tenant_policy, validate_files
+
+log = logging.getLogger(__name__)
+Status = Deployment.Status
+LOCK_RETRY_SECONDS = 15
+
+
+def _worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim(pk: int, *, expect: str, to: str) -> Deployment | None:
+    """Move run ``pk`` from ``expect`` to ``to``; None when another delivery got there first
+    or another run of the same stack+environment is active."""
+    with transaction.atomic():
+        run = (
+            Deployment.objects.select_for_update()
+            .select_related("stack__tenant", "revision")
+            .filter(pk=pk)
+            .first()
+        )
+        if run is None or run.status != expect:
+            return None
+        if expect == Status.QUEUED:
+            if active_runs(run.stack, run.environment).exclude(pk=run.pk).exists():
+                return None  # kick_next() starts it when the active run ends
+            earlier = Deployment.objects.filter(
+                stack=run.stack,
+                environment=run.environment,
+                status=Status.QUEUED,
+                created_at__lt=run.created_at,
+            )
+            if earlier.exists():
+                return None  # FIFO: the oldest queued run goes first
+        run.status = to
+        run.worker = _worker_name()
+        run.waiting_reason = ""
+        run.started_at = run.started_at or timezone.now()
+        run.save(update_fields=["status", "worker", "waiting_reason", "started_at"])
+        return run
+
+
+class RunLogWriter:
+    """Stores log lines from any thread through one writer thread (one DB connection), so
+    the page shows them as they happen.
+
+    With ``PANKA_RUN_TASKS_INLINE`` (tests, whose database is one transaction that other
+    connections cannot write into) lines are buffered and stored by :meth:`close`.
+    """
+
+    def __init__(self, run: Deployment) -> None:
+        self.run_id = run.pk
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        if not settings.PANKA_RUN_TASKS_INLINE:
+            self._thread = threading.Thread(
+                target=self._drain, name=f"runlog-{run.pk}", daemon=True
+            )
+            self._thread.start()
+
+    def __call__(self, component: str, message: str) -> None:
+        self._queue.put((component, message))
+
+    def _store(self, batch: list[tuple[str, str]]) -> None:
+        RunLog.objects.bulk_create(
+            [RunLog(deployment_id=self.run_id, component=c, message=m[:4000]) for c, m in batch]
+        )
+
+    def _take(self) -> tuple[list[tuple[str, str]], bool]:
+        """Everything queued now (blocking for the first line); True once closed."""
+        item = self._queue.get()
+        batch: list[tuple[str, str]] = []
+        while item is not None:
+            batch.append(item)
+            if self._queue.empty():
+                return batch, False
+            item = self._queue.get()
+        return batch, True
+
+    def _drain(self) -> None:
+        try:
+            closed = False
+            while not closed:
+                batch, closed = self._take()
+                if batch:
+                    self._store(batch)
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            return
+        batch, _ = self._take()
+        if batch:
+            self._store(batch)
+
+
+@contextmanager
+def _stack_lock(run: Deployment, write: RunLogWriter, *, purpose: str) -> Iterator[Lease | None]:
+    """Hold the stack+environment lock for the block, heartbeating; None if someone holds it."""
+    manager = LockManager(aws_settings())
+    key = lock_key(run.stack.tenant.slug, run.stack.name, run.environment)
+    who = run.requested_by.get_username() if run.requested_by else "system"
+    try:
+        lease = manager.acquire(
+            key,
+            owner=f"panka-web:{who}",
+            reason=f"{purpose} of run #{run.number}",
+            deployment_id=str(run.uid),
+        )
+    except LockHeld as exc:
+        holder = exc.holder
+        since = f" since {holder.acquired_at:%H:%M:%S} UTC" if holder and holder.acquired_at else ""
+        reason = f": {holder.reason}" if holder and holder.reason else ""
+        run.waiting_reason = (
+            f"waiting: locked by {holder.holder if holder else 'another tool'}{reason}{since}"
+        )
+        yield None
+        return
+    Deployment.objects.filter(pk=run.pk).update(lock_id=lease.lock_id)
+    write("", f"lock {key} acquired (lease {lease.lease_seconds}s)")
+    heartbeat = Heartbeat(manager, lease).start()
+    try:
+        yield lease
+    finally:
+        heartbeat.stop()
+        heartbeat.join(timeout=10)
+        try:
+            manager.release(lease)
+            write("", "lock released")
+        except AwsError as exc:
+            write("", f"lock was not ours any more at release: {exc}")
+
+
+def _requeue(run: Deployment, *, back_to: str) -> None:
+    """The lock is held by someone else: wait, and try again shortly."""
+    Deployment.objects.filter(pk=run.pk).update(
+        status=back_to, waiting_reason=run.waiting_reason[:300]
+    )
+    task = (
+        "deployments.tasks.plan_run" if back_to == Status.QUEUED else "deployments.tasks.apply_run"
+    )
+    enqueue_later(task, run.pk, seconds=LOCK_RETRY_SECONDS)
+
+
+def _stack_aws(run: Deployment, region: str | None) -> AwsSettings:
+    base = aws_settings()
+    return AwsSettings(
+        region=region or base.region,
+        state_bucket=base.state_bucket,
+        lock_table=base.lock_table,
+        endpoint_url=base.endpoint_url,
+    )
+
+
+# --- plan ----------------------------------------------------------------------------
+
+
+def plan_run(pk: int) -> None:
+    close_old_connections()
+    run = _claim(pk, expect=Status.QUEUED, to=Status.PLANNING)
+    if run is None:
+        return
+    write = RunLogWriter(run)
+    try:
+        _plan(run, write)
+    except Exception as exc:
+        log.exception("planning run %s failed", pk)
+        write("", f"planning failed: {exc}")
+        finish(run, Status.FAILED, error=str(exc)[:4000])
+        if not isinstance(exc, AwsError | spec.NotPlannable):
+            raise
+    finally:
+        write.close()
+
+
+def _plan(run: Deployment, write: RunLogWriter) -> None:
+    write(
+        "",
+        f"planning {run.get_kind_display().lower()} of revision {run.revision.number} into {run.environment}",
+    )
+    tenant = run.stack.tenant
+    with _stack_lock(run, write, purpose="plan") as lease:
+        if lease is None:
+            write("", run.waiting_reason)
+            _requeue(run, back_to=Status.QUEUED)
+            return
+        store = StateStore(aws_settings())
+        try:
+            loaded = store.load(tenant.slug, run.stack.name, run.environment)
+        except StateCorrupt as exc:
+            raise RunError(f"the current state cannot be read: {exc}") from exc
+        state = loaded.state if loaded else None
+        if run.kind == Deployment.Kind.DESTROY:
+            the_plan = plan_destroy(state, stack=run.stack.name, environment=run.environment)
+        else:
+            result = validate_files(run.revision.files, tenant=tenant, overrides=run.variables)
+            the_plan = spec.plan(
+                result, state, environment=run.environment, policy=tenant_policy(tenant)
+            )
+        if not the_plan.ok:
+            raise RunError("; ".join(f.message for f in the_plan.findings if f.is_error))
+    summary = the_plan.summary
+    write(
+        "",
+        "plan: " + ", ".join(f"{n} to {a}" for a, n in summary.items() if n and a != "no-op")
+        or "plan: no changes",
+    )
+    run.plan = the_plan.as_dict()
+    run.plan_hash = the_plan.hash
+    run.planned_state_etag = loaded.etag if loaded else ""
+    run.planned_state_version = (loaded.version_id or "") if loaded else ""
+    fields = ["plan", "plan_hash", "planned_state_etag", "planned_state_version"]
+    if run.kind == Deployment.Kind.PLAN:
+        finish(run, Status.PLANNED, **{f: getattr(run, f) for f in fields})
+    elif not the_plan.has_changes:
+        write("", "nothing to apply")
+        finish(run, Status.SUCCEEDED, **{f: getattr(run, f) for f in fields})
+    else:
+        run.status = (
+            Status.AWAITING_APPROVAL if is_protected(tenant, run.environment) else Status.PLANNED
+        )
+        run.save(update_fields=["status", *fields])
+
+
+class RunError(Exception):
+    """A run cannot go on; the message is what the run page shows."""
+
+
+# --- apply ---------------------------------------------------------------------------
+
+
+def apply_run(pk: int) -> None:
+    close_old_connections()
+    run = _claim(pk, expect=Status.APPLY_QUEUED, to=Status.APPLYING)
+    if run is None:
+        return
+    write = RunLogWriter(run)
+    try:
+        _apply(run, write)
+    except Exception as exc:
+        log.exception("applying run %s failed", pk)
+        write("", f"apply failed: {exc}")
+        finish(run, Status.FAILED, error=str(exc)[:4000])
+        if not isinstance(exc, AwsError | RunError):
+            raise
+    finally:
+        write.close()
+
+
+def _steps(plan: dict[str, Any]) -> list[StepAction]:
+    return [
+        StepAction(
+            component=a["component"],
+            kind=a["kind"],
+            service=a["service"],
+            action=a["action"],
+            level=a["level"],
+            depends_on=tuple(a.get("depends_on") or ()),
+            config=a.get("config"),
+            config_hash=a.get("config_hash"),
+        )
+        for a in plan["actions"]
+    ]
+
+
+def _apply(run: Deployment, write: RunLogWriter) -> None:
+    tenant = run.stack.tenant
+    with _stack_lock(run, write, purpose="apply") as lease:
+        if lease is None:
+            write("", run.waiting_reason)
+            _requeue(run, back_to=Status.APPLY_QUEUED)
+            return
+        store = StateStore(aws_settings())
+        loaded = store.load(tenant.slug, run.stack.name, run.environment)
+        if (loaded.etag if loaded else "") != run.planned_state_etag:
+            raise RunError("the state changed since this plan was made; queue a new plan")
+        labels = _labels(run)
+        region = _region(run)
+        applier = Applier(
+            aws=_stack_aws(run, region),
+            store=store,
+            tenant=tenant.slug,
+            stack=run.stack.name,
+            environment=run.environment,
+            deployment_id=str(run.uid),
+            deployed_by=run.requested_by.get_username() if run.requested_by else "system",
+            revision=str(run.revision.number),
+            labels=labels,
+            ensure_lease=lease.ensure_held,
+            log=write,
+            should_cancel=lambda: Deployment.objects.filter(
+                pk=run.pk, cancel_requested=True
+            ).exists(),
+            parallelism=settings.PANKA_APPLY_PARALLELISM,
+        )
+        result = applier.apply(_steps(run.plan), loaded)
+    saved = result.saved
+    fields: dict[str, Any] = {
+        "state_version": (saved.version_id or "") if saved else "",
+        "state_serial": saved.serial if saved else None,
+        "mutating_calls": result.mutating_calls,
+    }
+    if result.status == "succeeded":
+        write("", f"applied {result.applied} component(s)")
+        finish(run, Status.SUCCEEDED, **fields)
+    elif result.status == "cancelled":
+        finish(run, Status.CANCELLED, error="cancelled between levels", **fields)
+    else:
+        finish(
+            run,
+            Status.FAILED,
+            failed_component=result.failed_component,
+            error=result.error[:4000],
+            **fields,
+        )
+
+
+def _labels(run: Deployment) -> dict[str, dict[str, str]]:
+    return {
+        a["component"]: dict((a.get("config") or {}).get("labels") or {})
+        for a in (run.plan or {}).get("actions", [])
+    }
+
+
+def _region(run: Deployment) -> str | None:
+    for action in (run.plan or {}).get("actions", []):
+        region = (action.get("config") or {}).get("region")
+        if region:
+            return region
+    return None
+
+
+# --- reaper --------------------------------------------------------------------------
+
+
+def reap() -> int:
+    """Mark runs whose worker died as interrupted: their lock lease lapsed (or they never
+    got one) without a heartbeat. Releases nothing it does not own; starts the next run."""
+    close_old_connections()
+    manager = LockManager(aws_settings())
+    lease_timeout = timezone.now() - timezone.timedelta(seconds=settings.PANKA_LOCK_LEASE_SECONDS)
+    reaped = 0
+    for run in Deployment.objects.filter(status__in=Deployment.WORKING).select_related(
+        "stack__tenant"
+    ):
+        key = lock_key(run.stack.tenant.slug, run.stack.name, run.environment)
+        info = manager.get(key)
+        ours = info is not None and run.lock_id and info.lock_id == run.lock_id
+        if ours and not info.expired:
+            continue
+        if not ours and run.started_at and run.started_at > lease_timeout:
+            continue  # still acquiring, or between acquire and the first heartbeat
+        with transaction.atomic():
+            fresh = Deployment.objects.select_for_update().get(pk=run.pk)
+            if fresh.status not in Deployment.WORKING:
+                continue
+            RunLog.objects.create(
+                deployment=fresh, message="interrupted: the worker stopped heartbeating its lock"
+            )
+            finish(fresh, Status.INTERRUPTED, error="the worker stopped (its lock lease lapsed)")
+        reaped += 1
+    # A kick lost with a dead worker would leave a queue with nothing behind it.
+    waiting = Deployment.objects.filter(status=Status.QUEUED).values_list("stack_id", "environment")
+    for stack_id, environment in set(waiting):
+        with transaction.atomic():
+            kick_next(Stack.objects.get(pk=stack_id), environment)
+    return reaped

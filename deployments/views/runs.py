@@ -1,0 +1,148 @@
+"""Runs: queue a plan / deploy / destroy, watch it live, approve, apply, cancel."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
+
+from panka_web.htmx import template_for
+from panka_web.http import AuthenticatedHttpRequest
+from tenants.access import Right, get_run_for_user, get_stack_for_user
+
+from .. import runs
+from ..models import Deployment
+from ..plan_view import plan_groups, stateful_warnings
+
+TEMPLATE = "deployments/run_detail.html"
+
+
+def parse_variables(text: str) -> dict[str, str]:
+    """``NAME=value`` per line; blank lines and ``#`` comments are skipped."""
+    variables: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise runs.RunRefused(f"variable line {number} is not NAME=value: {line!r}")
+        variables[name.strip()] = value.strip()
+    return variables
+
+
+@login_required
+@require_POST
+def queue_run(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.DEPLOY)
+    kind = request.POST.get("kind", Deployment.Kind.PLAN)
+    environment = request.POST.get("environment", "")
+    revision = stack.latest_revision()
+    try:
+        if revision is None:
+            raise runs.RunRefused("the stack has no revision to deploy")
+        if kind == Deployment.Kind.DESTROY and request.POST.get("confirm", "") != stack.name:
+            raise runs.RunRefused(f"to destroy, type the stack name ({stack.name}) exactly")
+        run = runs.queue_run(
+            stack=stack,
+            revision=revision,
+            environment=environment,
+            kind=kind,
+            actor=request.user,
+            variables=parse_variables(request.POST.get("variables", "")),
+            request=request,
+        )
+    except runs.RunRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("stack_detail", slug=slug, stack_name=stack.name)
+    return redirect("run_detail", slug=slug, uid=run.uid)
+
+
+def _context(access, run: Deployment, user) -> dict[str, object]:
+    plan = run.plan or {}
+    position, reason = (
+        runs.queue_position(run) if run.status == Deployment.Status.QUEUED else (0, "")
+    )
+    protected = runs.is_protected(run.stack.tenant, run.environment)
+    return {
+        "access": access,
+        "tenant": access.tenant,
+        "stack": run.stack,
+        "run": run,
+        "plan": plan,
+        "groups": plan_groups(plan),
+        "warnings": stateful_warnings(plan),
+        "logs": run.logs.all(),
+        "position": position,
+        "waiting": reason,
+        "protected": protected,
+        "approval": run.approvals.select_related("approver").first(),
+        "valid_approval": runs.valid_approval(run) if protected else None,
+        "can_cancel": access.can_deploy and not run.is_finished and not run.cancel_requested,
+        # The requester may not approve their own run (architecture.md, step 3).
+        "can_approve": access.can_admin
+        and run.status == Deployment.Status.AWAITING_APPROVAL
+        and run.requested_by_id != user.pk,
+    }
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def run_detail(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpResponse:
+    access, run = get_run_for_user(request.user, slug, uid)
+    context = _context(access, run, request.user)
+    response = render(request, template_for(request, TEMPLATE, "run-live"), context)
+    if request.htmx and run.is_finished:
+        # The run is over: this answer is the last one the page polls for.
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _action(request: AuthenticatedHttpRequest, slug: str, uid: str, *, need, do) -> HttpResponse:
+    access, run = get_run_for_user(request.user, slug, uid, need=need)
+    try:
+        do(run=run, actor=request.user, request=request)
+    except runs.RunRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("run_detail", slug=slug, uid=run.uid)
+
+
+@login_required
+@require_POST
+def apply_run(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpResponse:
+    return _action(request, slug, uid, need=Right.DEPLOY, do=runs.confirm_apply)
+
+
+@login_required
+@require_POST
+def approve_run(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpResponse:
+    return _action(request, slug, uid, need=Right.ADMIN, do=runs.approve)
+
+
+@login_required
+@require_POST
+def cancel_run(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpResponse:
+    return _action(request, slug, uid, need=Right.DEPLOY, do=runs.cancel)
+
+
+@login_required
+@require_GET
+def run_list(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name)
+    page = Paginator(
+        stack.deployments.select_related("requested_by", "revision")
+        .defer("plan")
+        .order_by("-number"),
+        50,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "deployments/run_list.html",
+        {"access": access, "tenant": access.tenant, "stack": stack, "page": page},
+    )

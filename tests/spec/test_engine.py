@@ -1,0 +1,126 @@
+"""Stack assembly: layouts give identical results, services, membership, results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from deployments.spec import validate
+
+from .conftest import STACK, codes, component, only, single
+
+pytestmark = pytest.mark.usefixtures("fake_kinds")
+
+
+def folder() -> dict[str, str]:
+    return {
+        "stack.yaml": STACK,
+        "services/web/service.yaml": "apiVersion: core.panka.io/v1\nkind: Service\n"
+                                     "metadata:\n  name: web\nspec:\n  dependsOn: [data]\n",
+        "services/web/app.yaml": component("api", "MicroService", service=None,
+                                           spec='image: {repository: x, tag: "1"}\n'),
+        "services/data/queues.yaml": component("q", service=None) + "---\n"
+                                     + component("r", service=None, spec="dependsOn: [q]\n"),
+    }
+
+
+def test_the_folder_and_single_file_layouts_give_the_same_stack() -> None:
+    a = validate(folder())
+    b = validate(single(
+        "apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n  name: web\n"
+        "spec:\n  dependsOn: [data]\n",
+        component("api", "MicroService", spec='image: {repository: x, tag: "1"}\n'),
+        component("q", service="data"), component("r", service="data", spec="dependsOn: [q]\n"),
+    ))
+    assert a.ok and b.ok, (a.findings, b.findings)
+    assert (a.stack.layout, b.stack.layout) == ("folder", "single-file")
+
+    def shape(result):
+        return {n: (c.kind, c.service, c.spec, sorted(c.depends_on))
+                for n, c in result.stack.components.items()}
+
+    assert shape(a) == shape(b)
+    assert a.stack.graph.order == b.stack.graph.order == ("q", "r", "api")
+
+
+def test_file_order_never_changes_the_result() -> None:
+    files = folder()
+    files["services/web/app.yaml"] += "---\n" + component("api", service=None)  # a duplicate
+    forward = validate(files)
+    backward = validate(dict(reversed(list(files.items()))))
+    assert forward.findings == backward.findings
+    assert only(forward, "duplicate-name").file == "services/web/app.yaml"
+
+
+def test_a_folder_without_service_yaml_implies_the_service() -> None:
+    result = validate(folder())
+    data = result.stack.services["data"]
+    assert (data.explicit, data.components) == (False, ["q", "r"])
+    assert result.stack.services["web"].explicit
+
+
+def test_an_explicit_service_that_matches_its_folder_is_fine() -> None:
+    files = folder()
+    files["services/data/q2.yaml"] = component("q2", service="data")
+    assert validate(files).ok
+
+
+def test_a_service_document_in_the_wrong_folder_is_a_mismatch() -> None:
+    files = folder()
+    files["services/data/service.yaml"] = ("apiVersion: core.panka.io/v1\nkind: Service\n"
+                                           "metadata:\n  name: other\n")
+    assert only(validate(files), "service-mismatch").file == "services/data/service.yaml"
+
+
+def test_a_stack_with_errors_still_has_its_graph_for_the_editor() -> None:
+    result = validate(single(component("a", spec="dependsOn: [b]\n"), component("b", "Nope")))
+    assert not result.ok
+    assert "unknown-kind" in codes(result)
+    assert list(result.stack.components) == ["a"]
+
+
+def test_errors_come_first_then_file_and_position() -> None:
+    files = single(component("a", meta="  labels: {x: y}\n"), component("a"))
+    files["stack.yaml"] = files["stack.yaml"].replace("spec:\n  provider", "spec:\n  typo: 1\n  provider")
+    result = validate(files)
+    severities = [f.severity for f in result.findings]
+    assert severities == sorted(severities)  # "error" < "warning"
+
+
+def test_the_result_serialises_to_json() -> None:
+    data = json.loads(json.dumps(validate(folder()).as_dict()))
+    assert data["ok"] is True
+    assert data["stack"]["order"] == ["q", "r", "api"]
+    assert data["stack"]["components"]["api"]["level"] == 2
+
+
+def test_labels_must_be_strings_but_numbers_keep_their_text() -> None:
+    result = validate(single(component("a", meta="  labels: {v: 1.10, on: true}\n")))
+    assert result.stack.components["a"].labels == {"v": "1.10", "on": "true"}
+    bad = validate(single(component("a", meta="  labels: {v: [1]}\n")))
+    assert only(bad, "invalid-envelope").path == "metadata.labels.v"
+
+
+def test_a_document_that_is_not_a_mapping_is_an_envelope_error() -> None:
+    result = validate(single("- just\n- a list\n"))
+    assert only(result, "invalid-envelope").line == 10
+
+
+def test_the_unknown_kind_message_lists_the_supported_kinds() -> None:
+    finding = only(validate(single(component("a", "Lamda"))), "unknown-kind")
+    assert "did you mean `Lambda`?" in finding.message
+    assert "MicroService" in finding.message and "DocumentDB" not in finding.message
+
+
+def test_no_stack_document_gives_no_stack_but_still_checks_the_rest() -> None:
+    result = validate({"q.yaml": component("q", spec="dependsOn: [zz]\n")})
+    assert result.stack is None
+    assert codes(result) == {"missing-stack", "unknown-reference"}
+
+
+def test_the_whole_stack_size_and_file_count_are_limited() -> None:
+    many = {f"f{i}.yaml": "a: 1\n" for i in range(201)}
+    assert codes(validate(many)) == {"too-large"}
+    big = {f"f{i}.yaml": "a: " + "x" * 200_000 for i in range(11)}
+    assert codes(validate(big)) == {"too-large"}
