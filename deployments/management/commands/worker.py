@@ -18,4 +18,20 @@ class Command(BaseCommand):
             bootstrap.check(aws_settings())
         except AwsError as exc:
             raise CommandError(f"not starting the worker: {exc}") from exc
+        ensure_schedules()
         call_command("qcluster")
+
+
+def ensure_schedules() -> None:
+    """The periodic tasks every deployment needs (idempotent: one row per task)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="panka-reaper",
+        defaults={
+            "func": "deployments.tasks.reap",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )
