@@ -1,7 +1,7 @@
 # One image for the web server and the workers; the command chooses.
 #   docker build -t panka-web .
 #   docker run -p 8000:8000 --env-file panka.env panka-web                 # web (gunicorn)
-#   docker run --env-file panka.env panka-web python manage.py qcluster    # a worker
+#   docker run --env-file panka.env panka-web python manage.py worker      # a worker
 
 FROM python:3.11-slim AS build
 WORKDIR /app
