@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast lint migrations-check bench bench-spec install
+.PHONY: run test test-fast lint migrations-check bench bench-spec bench-editor install
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -30,8 +30,12 @@ lint: $(STAMP)
 migrations-check: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 
-bench: bench-spec
+bench: bench-spec bench-editor
 
 ## Benchmark the stack-format engine: validate + plan of 20/200/1,000 components vs C compose.
 bench-spec: $(STAMP)
 	$(PY) bench/spec_bench.py
+
+## The editor's live-validation request, end to end (p50/p95/p99).
+bench-editor: $(STAMP)
+	$(PY) bench/editor_bench.py

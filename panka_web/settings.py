@@ -94,7 +94,6 @@ def _database() -> dict[str, object]:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # The web server and the worker write to one file: WAL lets readers go on while
         # one writes, and IMMEDIATE transactions queue writers instead of failing them.
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",

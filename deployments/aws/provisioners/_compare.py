@@ -44,21 +44,27 @@ def pick(data: Mapping[str, Any], paths: Iterable[str]) -> dict[str, Any]:
     return picked
 
 
-def order_like(items: Sequence[Mapping[str, Any]], reference: Sequence[Mapping[str, Any]] | None, key: str) -> list:
+def order_like(
+    items: Sequence[Mapping[str, Any]], reference: Sequence[Mapping[str, Any]] | None, key: str
+) -> list:
     """``items`` sorted in the order their ``key`` has in ``reference`` (unknown ones last,
     in their own order), so a list read from AWS compares equal to the config's list."""
     rank = {item.get(key): i for i, item in enumerate(reference or ())}
     return sorted(items, key=lambda item: rank.get(item.get(key), len(rank)))
 
 
-def tag_changes(current: Mapping[str, str], desired: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+def tag_changes(
+    current: Mapping[str, str], desired: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
     """``(tags to set, keys to remove)`` that turn ``current`` into ``desired``."""
     to_set = {k: v for k, v in desired.items() if current.get(k) != v}
     to_remove = sorted(k for k in current if k not in desired)
     return to_set, to_remove
 
 
-def tags_from_list(items: Iterable[Mapping[str, str]] | None, *, key: str = "Key", value: str = "Value") -> dict[str, str]:
+def tags_from_list(
+    items: Iterable[Mapping[str, str]] | None, *, key: str = "Key", value: str = "Value"
+) -> dict[str, str]:
     """``[{Key, Value}]`` (the shape most AWS APIs use) as a dict."""
     return {item[key]: item[value] for item in items or ()}
 
@@ -70,7 +76,9 @@ def owner_conflict(tags: Mapping[str, str], expected: Mapping[str, str]) -> str 
     not be taken over just because the generated names collide.
     """
     clashes = [
-        f"{key}={tags[key]}" for key in OWNER_TAGS if key in tags and key in expected and tags[key] != expected[key]
+        f"{key}={tags[key]}"
+        for key in OWNER_TAGS
+        if key in tags and key in expected and tags[key] != expected[key]
     ]
     return ", ".join(clashes) or None
 

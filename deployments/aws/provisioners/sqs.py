@@ -14,7 +14,9 @@ NAME_LIMIT = 80  # including ".fifo"
 DLQ_RETENTION = 1209600  # 14 days, the maximum
 # The same error under the JSON protocol's code and the query protocol's code.
 GONE = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
-DELETED_RECENTLY = frozenset({"AWS.SimpleQueueService.QueueDeletedRecently", "QueueDeletedRecently"})
+DELETED_RECENTLY = frozenset(
+    {"AWS.SimpleQueueService.QueueDeletedRecently", "QueueDeletedRecently"}
+)
 # AWS refuses a deleted queue's name for 60 s; a replacement (delete, then create) waits.
 NAME_REUSE_WAIT = 90.0
 
@@ -107,7 +109,9 @@ def find_queue(ctx: Context, name: str) -> str | None:
 
 def _live_attributes(ctx: Context, url: str) -> dict[str, str] | None:
     try:
-        return ctx.call("sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        return ctx.call("sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=["All"])[
+            "Attributes"
+        ]
     except ProvisionError as exc:
         if exc.code in GONE:
             return None
@@ -124,7 +128,9 @@ def _create_queue(ctx: Context, name: str, attributes: dict[str, str], tags: dic
     deadline = time.monotonic() + NAME_REUSE_WAIT
     while True:
         try:
-            return ctx.call("sqs", "create_queue", QueueName=name, Attributes=attributes, tags=tags)["QueueUrl"]
+            return ctx.call(
+                "sqs", "create_queue", QueueName=name, Attributes=attributes, tags=tags
+            )["QueueUrl"]
         except ProvisionError as exc:
             if exc.code not in DELETED_RECENTLY or time.monotonic() >= deadline:
                 raise
@@ -141,7 +147,9 @@ def _sync_tags(ctx: Context, url: str, desired: dict[str, str]) -> None:
         ctx.call("sqs", "untag_queue", QueueUrl=url, TagKeys=to_remove)
 
 
-def _ensure_queue(ctx: Context, name: str, attributes: dict[str, str], tags: dict[str, str], fifo: bool) -> str:
+def _ensure_queue(
+    ctx: Context, name: str, attributes: dict[str, str], tags: dict[str, str], fifo: bool
+) -> str:
     """The queue's URL: created, or adopted (a crash after create) and brought to
     ``attributes`` and ``tags``."""
     url = find_queue(ctx, name)
@@ -155,7 +163,9 @@ def _ensure_queue(ctx: Context, name: str, attributes: dict[str, str], tags: dic
     current_tags = ctx.call("sqs", "list_queue_tags", QueueUrl=url).get("Tags") or {}
     clash = owner_conflict(current_tags, tags)
     if clash:
-        raise ProvisionError(f"queue {name} already exists and belongs to another component ({clash})")
+        raise ProvisionError(
+            f"queue {name} already exists and belongs to another component ({clash})"
+        )
     live = _live_attributes(ctx, url) or {}
     if as_bool(live.get("FifoQueue", False)) != fifo:
         raise ProvisionError(f"queue {name} already exists with another type")
@@ -207,14 +217,16 @@ class SqsProvisioner:
         return _outcome(name, url, _arn(ctx, url), dlq_url, dlq_arn)
 
     def update(self, ctx: Context, config: dict[str, Any], previous: Mapping[str, Any]) -> Outcome:
-        old = previous.get("config")
+        old = previous.get("config") or None  # {}: a state written without it (the CLI)
         attributes = previous.get("attributes") or {}
         url = previous.get("id") or attributes.get("queue_url")
         if old is None or not url:
-            # A state without the applied config (written by the CLI): converge on AWS.
+            # Without the applied config there is nothing to diff: converge on AWS instead.
             return self.create(ctx, config)
         if _fifo(old) != _fifo(config):
-            raise ProvisionError("changing the queue type replaces the queue; it cannot be updated in place")
+            raise ProvisionError(
+                "changing the queue type replaces the queue; it cannot be updated in place"
+            )
         name = attributes.get("queue_name") or _queue_name(url)
         _, dlq_name = queue_names(ctx, config)
         tags = ctx.tags(config.get("tags"))
@@ -247,8 +259,14 @@ class SqsProvisioner:
     def delete(self, ctx: Context, previous: Mapping[str, Any]) -> None:
         attributes = previous.get("attributes") or {}
         config = previous.get("config") or {}
-        name, dlq_name = queue_names(ctx, config) if config else (attributes.get("queue_name", ""), "")
-        url = previous.get("id") or attributes.get("queue_url") or (find_queue(ctx, name) if name else None)
+        name, dlq_name = (
+            queue_names(ctx, config) if config else (attributes.get("queue_name", ""), "")
+        )
+        url = (
+            previous.get("id")
+            or attributes.get("queue_url")
+            or (find_queue(ctx, name) if name else None)
+        )
         _delete_queue(ctx, url, attributes.get("queue_name") or name)
         dlq_url = attributes.get("dlq_url")
         if not dlq_url and dlq_name and config.get("deadLetterQueue", {}).get("enabled"):
@@ -274,7 +292,9 @@ class SqsProvisioner:
             "encryption.enabled": as_bool(live.get("SqsManagedSseEnabled", False)),
         }
         if fifo:  # on a standard queue these are not AWS attributes at all
-            fields["contentBasedDeduplication"] = as_bool(live.get("ContentBasedDeduplication", False))
+            fields["contentBasedDeduplication"] = as_bool(
+                live.get("ContentBasedDeduplication", False)
+            )
             fields["deduplicationScope"] = live.get("DeduplicationScope", "queue")
             fields["fifoThroughputLimit"] = live.get("FifoThroughputLimit", "perQueue")
         return Observed(fields=fields)
