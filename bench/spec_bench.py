@@ -246,8 +246,9 @@ def validate_and_plan(files: dict[str, str]) -> None:
     plan(result, None, environment="production")
 
 
-def interleaved(a: Callable[[], None], b: Callable[[], None], repeats: int
-                ) -> tuple[list[float], list[float]]:
+def interleaved(
+    a: Callable[[], None], b: Callable[[], None], repeats: int
+) -> tuple[list[float], list[float]]:
     times_a, times_b = [], []
     for _ in range(repeats):
         for fn, times in ((a, times_a), (b, times_b)):
@@ -263,16 +264,21 @@ def ms(seconds: float) -> str:
 
 
 def main() -> None:
-    print(f"Python {sys.version.split()[0]}, PyYAML {yaml.__version__} "
-          f"(libyaml: {yaml.__with_libyaml__})")
+    print(
+        f"Python {sys.version.split()[0]}, PyYAML {yaml.__version__} "
+        f"(libyaml: {yaml.__with_libyaml__})"
+    )
     print()
-    print(f"{'components':>10} {'files':>5} {'KiB':>6} {'C compose':>12} "
-          f"{'validate+plan':>14} {'ratio':>6}  (CPU time, medians)")
+    print(
+        f"{'components':>10} {'files':>5} {'KiB':>6} {'C compose':>12} "
+        f"{'validate+plan':>14} {'ratio':>6}  (CPU time, medians)"
+    )
     for n, repeats in ((20, 60), (200, 20), (1000, 9)):
         files = generate(n)
         validate_and_plan(files)  # warm-up: imports, pydantic schemas
-        compose, engine = interleaved(lambda f=files: compose_all(f),
-                                      lambda f=files: validate_and_plan(f), repeats)
+        compose, engine = interleaved(
+            lambda f=files: compose_all(f), lambda f=files: validate_and_plan(f), repeats
+        )
         c, e = statistics.median(compose), statistics.median(engine)
         ratio = statistics.median(b / a for a, b in zip(compose, engine, strict=True))
         size = sum(len(t.encode()) for t in files.values()) / 1024
@@ -285,8 +291,9 @@ def main() -> None:
     edits = []
     for i in range(300):
         files = dict(base)
-        files[target] = base[target].replace("visibilityTimeout: 60",
-                                             f"visibilityTimeout: {60 + i}")
+        files[target] = base[target].replace(
+            "visibilityTimeout: 60", f"visibilityTimeout: {60 + i}"
+        )
         edits.append(files)
     times = []
     for files in edits:
@@ -295,8 +302,10 @@ def main() -> None:
         times.append(time.perf_counter() - start)
     times.sort()
     p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
-    print(f"editor path (20 components, one file replaced, validate): p50 {ms(p50).strip()}, "
-          f"p95 {ms(p95).strip()}  (goal p95 < 50 ms)")
+    print(
+        f"editor path (20 components, one file replaced, validate): p50 {ms(p50).strip()}, "
+        f"p95 {ms(p95).strip()}  (goal p95 < 50 ms)"
+    )
 
     files = generate(1000)
     gc.collect()
@@ -305,8 +314,10 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(f"memory (1,000 components): tracemalloc peak {peak / 2**20:.1f} MiB during "
-          f"validate + plan; process max RSS {rss:.0f} MiB  (goal < 150 MB)")
+    print(
+        f"memory (1,000 components): tracemalloc peak {peak / 2**20:.1f} MiB during "
+        f"validate + plan; process max RSS {rss:.0f} MiB  (goal < 150 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,23 @@ from .policy import TenantPolicy
 from .sources import SourceError, read_path, read_zip
 
 __all__ = [
-    "CODES", "Action", "Change", "Component", "Finding", "Graph", "NotPlannable", "Plan",
-    "Service", "SourceError", "Stack", "TenantPolicy", "ValidationResult", "config_hash",
-    "plan", "read_path", "read_zip", "resource_config", "validate",
+    "CODES",
+    "Action",
+    "Change",
+    "Component",
+    "Finding",
+    "Graph",
+    "NotPlannable",
+    "Plan",
+    "Service",
+    "SourceError",
+    "Stack",
+    "TenantPolicy",
+    "ValidationResult",
+    "config_hash",
+    "plan",
+    "read_path",
+    "read_zip",
+    "resource_config",
+    "validate",
 ]

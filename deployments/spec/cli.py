@@ -26,8 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("path", help="stack folder, YAML file or .zip")
-        p.add_argument("--var", action="append", default=[], metavar="K=V",
-                       help="deploy-time variable override (NAME or service.NAME); repeatable")
+        p.add_argument(
+            "--var",
+            action="append",
+            default=[],
+            metavar="K=V",
+            help="deploy-time variable override (NAME or service.NAME); repeatable",
+        )
         p.add_argument("--tenant", help="the tenant the stack belongs to (checks metadata.tenant)")
 
     p = sub.add_parser("validate", help="report every problem in a stack")
@@ -36,10 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("plan", help="compare a stack with a state file")
     common(p)
-    p.add_argument("--state", required=True, metavar="STATE.json",
-                   help="the state JSON (format.md §8); '-' reads stdin, {} is an empty state")
-    p.add_argument("--env", "--environment", dest="environment",
-                   help="environment (default: the state's, else development)")
+    p.add_argument(
+        "--state",
+        required=True,
+        metavar="STATE.json",
+        help="the state JSON (format.md §8); '-' reads stdin, {} is an empty state",
+    )
+    p.add_argument(
+        "--env",
+        "--environment",
+        dest="environment",
+        help="environment (default: the state's, else development)",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     p = sub.add_parser("graph", help="print the dependency graph")
@@ -49,8 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub.add_parser("codes", help="print docs/finding-codes.md (every finding code)")
 
 
-def main(argv: list[str] | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     parser = argparse.ArgumentParser(prog="panka", description=__doc__)
     add_arguments(parser)
     options = vars(parser.parse_args(argv))
@@ -100,8 +114,9 @@ def _validate(result: ValidationResult, fmt: str, stdout: TextIO) -> int:
     return 0 if result.ok else 1
 
 
-def _plan(result: ValidationResult, options: dict[str, Any], stdout: TextIO,
-          stderr: TextIO, stdin: TextIO) -> int:
+def _plan(
+    result: ValidationResult, options: dict[str, Any], stdout: TextIO, stderr: TextIO, stdin: TextIO
+) -> int:
     state, problem = _read_state(options["state"], stdin)
     if problem is not None:
         stderr.write(problem.as_text() + "\n")

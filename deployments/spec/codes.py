@@ -28,13 +28,18 @@ CORE_CODES: dict[str, Code] = {
     # Layer 1: YAML and limits (format.md §7).
     "yaml-syntax": _c(E, "yaml", "The YAML could not be parsed; the rest of that file is skipped."),
     "duplicate-key": _c(E, "yaml", "A mapping has the same key twice."),
-    "unsafe-tag": _c(E, "yaml", "A tag outside the safe set (e.g. `!!python/...` or a local `!tag`)."),
+    "unsafe-tag": _c(
+        E, "yaml", "A tag outside the safe set (e.g. `!!python/...` or a local `!tag`)."
+    ),
     "invalid-key": _c(E, "yaml", "A mapping key is a mapping or a list; keys must be scalars."),
     "number-out-of-range": _c(E, "yaml", "An integer literal too long to be a 64-bit number."),
     "too-large": _c(E, "yaml", "A file over 256 KiB, a stack over 2 MiB or more than 200 files."),
     "too-deep": _c(E, "yaml", "A document nested deeper than 64 levels (aliases expanded)."),
     "too-many-nodes": _c(
-        E, "yaml", "A document over 100,000 nodes, or a stack over 1,000,000, aliases expanded."
+        E,
+        "yaml",
+        "A document over 100,000 nodes (aliases expanded), a stack over 1,000,000, or aliases "
+        "adding over 50,000 nodes to a stack.",
     ),
     "not-utf8": _c(E, "yaml", "A file that is not valid UTF-8 text."),
     "ignored-file": _c(W, "layout", "A YAML file outside the folder layout; it is not read."),
@@ -43,7 +48,9 @@ CORE_CODES: dict[str, Code] = {
         E, "envelope", "A document that is not a mapping, or a missing or mistyped envelope field."
     ),
     "invalid-api-version": _c(E, "envelope", "`apiVersion` is not one of the accepted values."),
-    "unknown-kind": _c(E, "envelope", "`kind` is not a kind Panka Web knows; the message lists them."),
+    "unknown-kind": _c(
+        E, "envelope", "`kind` is not a kind Panka Web knows; the message lists them."
+    ),
     "kind-not-deployable": _c(
         E, "envelope", "The kind is recognised but cannot be deployed by this version."
     ),
@@ -65,10 +72,14 @@ CORE_CODES: dict[str, Code] = {
     "unknown-output": _c(
         E, "stack", "`valueFrom.output` is not an output of that kind, or is switched off."
     ),
-    "wrong-reference-kind": _c(E, "stack", "The referenced component has a kind not allowed there."),
+    "wrong-reference-kind": _c(
+        E, "stack", "The referenced component has a kind not allowed there."
+    ),
     "self-dependency": _c(E, "stack", "A component or service that depends on itself."),
     "dependency-cycle": _c(E, "stack", "Components that depend on each other in a loop."),
-    "invalid-secret-ref": _c(E, "stack", "A `secretRef` that is not a Secrets Manager name or ARN."),
+    "invalid-secret-ref": _c(
+        E, "stack", "A `secretRef` that is not a Secrets Manager name or ARN."
+    ),
     # Layer 4: tenant guardrails.
     "tenant-policy": _c(E, "policy", "The stack breaks a limit or allow-list of its tenant."),
     # Transport (sources.py): zip uploads.

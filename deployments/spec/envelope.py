@@ -54,67 +54,110 @@ class Envelope:
 def name_problem(name: str) -> str | None:
     """Why ``name`` breaks the name rule, or None."""
     if not NAME_RE.fullmatch(name):
-        return ("must be 1-63 characters of lowercase letters, digits and '-', starting "
-                "with a letter")
+        return (
+            "must be 1-63 characters of lowercase letters, digits and '-', starting with a letter"
+        )
     if name.endswith("-"):
         return "must not end with '-'"
     return None
 
 
-def check_envelope(doc: Document, known_kinds: frozenset[str],
-                   findings: list[Finding]) -> Envelope | None:
+def check_envelope(
+    doc: Document, known_kinds: frozenset[str], findings: list[Finding]
+) -> Envelope | None:
     """The document's envelope, or None when it cannot be placed in the stack.
 
     An unknown kind still returns None after its finding: we cannot know its schema, its
     outputs or whether it is a component at all.
     """
 
-    def report(code: str, message: str, path: tuple[str, ...], *, key: bool = False,
-               severity: str = "error") -> None:
+    def report(
+        code: str,
+        message: str,
+        path: tuple[str, ...],
+        *,
+        key: bool = False,
+        severity: str = "error",
+    ) -> None:
         line, col = doc.position(path, key=key)
-        findings.append(Finding(severity, code, message, doc.file, line, col,  # type: ignore[arg-type]
-                                ".".join(path)))
+        findings.append(
+            Finding(
+                severity,
+                code,
+                message,
+                doc.file,
+                line,
+                col,  # type: ignore[arg-type]
+                ".".join(path),
+            )
+        )
 
     data = doc.data
     if not isinstance(data, dict):
-        report("invalid-envelope", "a document must be a mapping with apiVersion, kind, "
-               "metadata and spec", ())
+        report(
+            "invalid-envelope",
+            "a document must be a mapping with apiVersion, kind, metadata and spec",
+            (),
+        )
         return None
     for key in data:
         if key not in _TOP_KEYS:
-            report("unknown-field", f"unknown field `{key}`{did_you_mean(key, _TOP_KEYS)}",
-                   (key,), key=True, severity="warning")
+            report(
+                "unknown-field",
+                f"unknown field `{key}`{did_you_mean(key, _TOP_KEYS)}",
+                (key,),
+                key=True,
+                severity="warning",
+            )
 
     api = data.get("apiVersion")
     if api is None:
         report("invalid-envelope", "missing `apiVersion`", ())
     elif api not in API_VERSIONS:
-        report("invalid-api-version", f"apiVersion `{api}` is not supported"
-               f"{did_you_mean(str(api), API_VERSIONS)}; use one of "
-               f"{', '.join(sorted(API_VERSIONS))}", ("apiVersion",))
+        report(
+            "invalid-api-version",
+            f"apiVersion `{api}` is not supported"
+            f"{did_you_mean(str(api), API_VERSIONS)}; use one of "
+            f"{', '.join(sorted(API_VERSIONS))}",
+            ("apiVersion",),
+        )
 
     kind = data.get("kind")
     usable = True
     if not isinstance(kind, str) or not kind:
-        report("invalid-envelope", "missing `kind`" if kind is None else "`kind` must be a "
-               "string", ("kind",) if "kind" in data else ())
+        report(
+            "invalid-envelope",
+            "missing `kind`" if kind is None else "`kind` must be a string",
+            ("kind",) if "kind" in data else (),
+        )
         usable = False
     elif kind not in known_kinds:
         deployable = sorted(known_kinds - NOT_DEPLOYABLE_KINDS)
-        report("unknown-kind", f"unknown kind `{kind}`{did_you_mean(kind, known_kinds)}; "
-               f"supported kinds: {', '.join(deployable)}", ("kind",))
+        report(
+            "unknown-kind",
+            f"unknown kind `{kind}`{did_you_mean(kind, known_kinds)}; "
+            f"supported kinds: {', '.join(deployable)}",
+            ("kind",),
+        )
         usable = False
 
     meta = data.get("metadata")
     if not isinstance(meta, dict):
-        report("invalid-envelope", "missing `metadata`" if meta is None else "`metadata` "
-               "must be a mapping", ("metadata",) if "metadata" in data else ())
+        report(
+            "invalid-envelope",
+            "missing `metadata`" if meta is None else "`metadata` must be a mapping",
+            ("metadata",) if "metadata" in data else (),
+        )
         return None
     for key in meta:
         if key not in _METADATA_KEYS:
-            report("unknown-field", f"unknown field `metadata.{key}`"
-                   f"{did_you_mean(key, _METADATA_KEYS)}", ("metadata", key), key=True,
-                   severity="warning")
+            report(
+                "unknown-field",
+                f"unknown field `metadata.{key}`{did_you_mean(key, _METADATA_KEYS)}",
+                ("metadata", key),
+                key=True,
+                severity="warning",
+            )
 
     name = meta.get("name")
     if name is None:
@@ -147,8 +190,18 @@ def check_envelope(doc: Document, known_kinds: frozenset[str],
 
     if not usable:
         return None
-    return Envelope(doc, kind, name, texts["service"], texts["stack"], texts["tenant"],  # type: ignore[arg-type]
-                    texts["description"] or "", labels, annotations, spec)
+    return Envelope(
+        doc,
+        kind,
+        name,
+        texts["service"],
+        texts["stack"],
+        texts["tenant"],  # type: ignore[arg-type]
+        texts["description"] or "",
+        labels,
+        annotations,
+        spec,
+    )
 
 
 def _string_map(doc: Document, meta: dict[str, Any], key: str, report: Any) -> dict[str, str]:
@@ -157,8 +210,11 @@ def _string_map(doc: Document, meta: dict[str, Any], key: str, report: Any) -> d
     if value is None:
         return {}
     if not isinstance(value, dict):
-        report("invalid-envelope", f"`metadata.{key}` must be a map of string to string",
-               ("metadata", key))
+        report(
+            "invalid-envelope",
+            f"`metadata.{key}` must be a map of string to string",
+            ("metadata", key),
+        )
         return {}
     result: dict[str, str] = {}
     for k, v in value.items():
@@ -169,6 +225,7 @@ def _string_map(doc: Document, meta: dict[str, Any], key: str, report: Any) -> d
         elif isinstance(v, (bool, int, float)):
             result[k] = doc.texts.get(("metadata", key, k), str(v))
         else:
-            report("invalid-envelope", f"`metadata.{key}.{k}` must be a string",
-                   ("metadata", key, k))
+            report(
+                "invalid-envelope", f"`metadata.{key}.{k}` must be a string", ("metadata", key, k)
+            )
     return result

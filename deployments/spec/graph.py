@@ -87,8 +87,9 @@ def _cycles(deps: Mapping[str, frozenset[str]]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(loops))
 
 
-def _shortest_loop(start: str, members: set[str],
-                   deps: Mapping[str, frozenset[str]]) -> tuple[str, ...]:
+def _shortest_loop(
+    start: str, members: set[str], deps: Mapping[str, frozenset[str]]
+) -> tuple[str, ...]:
     """BFS from ``start`` along dependencies, inside the component, back to ``start``."""
     parent: dict[str, str] = {}
     queue = deque([start])

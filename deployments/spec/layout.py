@@ -66,10 +66,8 @@ def plan_layout(names: Iterable[str]) -> Layout:
         if not name.startswith(root):
             (layout.ignored if is_yaml(name) else layout.stored).append(name)
             continue
-        parts = name[len(root):].split("/")
-        if len(parts) >= 4 and parts[0] == "services" and parts[2] == "config":
-            layout.stored.append(name)
-        elif not is_yaml(name):
+        parts = name[len(root) :].split("/")
+        if len(parts) >= 4 and parts[0] == "services" and parts[2] == "config" or not is_yaml(name):
             layout.stored.append(name)
         elif len(parts) == 1:
             layout.parsed.append(SourceFile(name, None))

@@ -18,9 +18,13 @@ MAX_FILES = 200
 MAX_NODES_PER_DOCUMENT = 100_000
 MAX_DEPTH = 64
 
-# Our addition: many small documents that each stay just under the per-document cap
-# would still multiply into an expensive stack, so the whole stack has a budget too.
-# A legitimate 2 MiB stack has far fewer nodes (at least ~3 bytes per node).
+# Our additions, for the whole stack. Every node the loader builds is walked again by
+# variables, the schemas and the plan (~3 µs each), and an alias repeats nodes for a few
+# bytes: forty 300-byte documents each just under the per-document cap would cost seconds.
+# So the extra nodes aliases add are capped for the stack (ordinary stacks use a few
+# anchors, if any), and so is the total, which the 2 MiB size bounds anyway
+# (a written node takes at least ~3 bytes).
+MAX_ALIAS_NODES_PER_STACK = 50_000
 MAX_NODES_PER_STACK = 1_000_000
 
 # An integer literal longer than this is refused before int() sees it: Python's own

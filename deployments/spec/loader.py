@@ -10,16 +10,11 @@ document as soon as it passes the limit. The loop is iterative, so no input can 
 Python's recursion limit, and every failure becomes a :class:`Finding`, never an
 exception (the caller may be a web request).
 
-Scalars follow the YAML 1.2 core schema, like the Go CLI's yaml.v3 for untyped values:
-``yes``/``no``/``on``/``off`` stay strings, and so do timestamps. Numbers with leading
-zeros (``0123``) stay strings too: Go would read them as octal, a zip code would lose a
-digit, and the schema can still turn a digit string into an int.
+Scalars are typed by :mod:`.scalars` (the YAML 1.2 core schema, as Go reads them).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,38 +33,22 @@ from yaml.events import (
 
 from . import limits
 from .findings import Finding
+from .scalars import (
+    NUMBER_START,
+    SAFE_COLLECTION_TAGS,
+    SAFE_SCALAR_TAGS,
+    STR_TAG,
+    WORD_START,
+    WORDS,
+    number,
+    short_tag,
+    tagged,
+)
 
 Path = tuple[str | int, ...]
 Pos = tuple[int, int]
 
 _CParser = yaml.CSafeLoader  # only its parser is used: events, never construction
-
-_YAML = "tag:yaml.org,2002:"
-# Standard tags whose meaning is pure data. Collections keep their node structure
-# (``!!set``/``!!omap``/``!!pairs`` are mappings/lists of mappings already).
-_SAFE_COLLECTION_TAGS = frozenset(
-    _YAML + t for t in ("map", "seq", "omap", "pairs", "set")
-)
-_SAFE_SCALAR_TAGS = frozenset(
-    _YAML + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
-)
-
-_STR = _YAML + "str"
-_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-_WORDS: dict[str, Any] = {
-    "true": True, "True": True, "TRUE": True,
-    "false": False, "False": False, "FALSE": False,
-    "null": None, "Null": None, "NULL": None, "~": None,
-    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
-    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
-    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
-    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
-}  # fmt: skip
-_NUMBER_START = frozenset("0123456789+-.")
-_WORD_START = frozenset(w[0] for w in _WORDS)
-_INT64 = 2**63
-_MAX_FLOAT_CHARS = 64
 
 _MERGE = object()  # the pending key is ``<<``
 _BAD_KEY = object()  # the pending key was refused; its value is built then dropped
@@ -147,13 +126,20 @@ class LoadedFile:
 
 
 class NodeBudget:
-    """The stack-wide expanded node count, shared by every file of one validation."""
+    """The stack-wide node counts, shared by every file of one validation: all nodes
+    (aliases expanded), and the extra nodes that aliases alone add."""
 
-    __slots__ = ("used", "limit")
+    __slots__ = ("used", "limit", "aliased", "alias_limit")
 
-    def __init__(self, limit: int = limits.MAX_NODES_PER_STACK) -> None:
+    def __init__(
+        self,
+        limit: int = limits.MAX_NODES_PER_STACK,
+        alias_limit: int = limits.MAX_ALIAS_NODES_PER_STACK,
+    ) -> None:
         self.used = 0
         self.limit = limit
+        self.aliased = 0
+        self.alias_limit = alias_limit
 
 
 class _Abort(Exception):
@@ -193,8 +179,14 @@ def decode(name: str, raw: str | bytes) -> tuple[str | None, Finding | None]:
                 size = len(raw.encode("utf-8"))
             except UnicodeEncodeError as exc:  # lone surrogates from a browser
                 line, col = _line_col(raw, exc.start)
-                return None, Finding("error", "not-utf8", "the text is not valid UTF-8 "
-                                     f"(character {exc.start + 1})", name, line, col)
+                return None, Finding(
+                    "error",
+                    "not-utf8",
+                    f"the text is not valid UTF-8 (character {exc.start + 1})",
+                    name,
+                    line,
+                    col,
+                )
         if size > limits.MAX_FILE_BYTES:
             return None, _too_large(name, size)
         return raw.removeprefix("\ufeff"), None
@@ -206,14 +198,26 @@ def decode(name: str, raw: str | bytes) -> tuple[str | None, Finding | None]:
         prefix = raw[: exc.start]
         line = prefix.count(b"\n") + 1
         col = len(prefix[prefix.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
-        return None, Finding("error", "not-utf8", f"the file is not UTF-8 text: byte "
-                             f"0x{raw[exc.start]:02x} at offset {exc.start}", name, line, col)
+        return None, Finding(
+            "error",
+            "not-utf8",
+            f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+            name,
+            line,
+            col,
+        )
     return text.removeprefix("\ufeff"), None
 
 
 def _too_large(name: str, size: int) -> Finding:
-    return Finding("error", "too-large", f"the file is {size:,} bytes; the limit is "
-                   f"{limits.MAX_FILE_BYTES:,} bytes per file", name, 1, 1)
+    return Finding(
+        "error",
+        "too-large",
+        f"the file is {size:,} bytes; the limit is {limits.MAX_FILE_BYTES:,} bytes per file",
+        name,
+        1,
+        1,
+    )
 
 
 def _line_col(text: str, offset: int) -> Pos:
@@ -238,8 +242,16 @@ def load_text(name: str, text: str, budget: NodeBudget) -> LoadedFile:
         result.incomplete = True
     except (RecursionError, MemoryError, ValueError, TypeError, OverflowError) as exc:
         # Not expected from the iterative loop, but a web request must never see a 500.
-        result.findings.append(Finding("error", "yaml-syntax", f"the YAML could not be "
-                                       f"read: {type(exc).__name__}", name, 1, 1))
+        result.findings.append(
+            Finding(
+                "error",
+                "yaml-syntax",
+                f"the YAML could not be read: {type(exc).__name__}",
+                name,
+                1,
+                1,
+            )
+        )
         result.incomplete = True
     finally:
         parser.dispose()
@@ -257,14 +269,19 @@ def _yaml_error(name: str, text: str, exc: yaml.YAMLError) -> Finding:
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     if "maximum nesting depth" in problem:  # libyaml's own cap (1000) is reached first
-        return Finding("error", "too-deep", f"the YAML is nested deeper than "
-                       f"{limits.MAX_DEPTH} levels", name, line, col)
+        return Finding(
+            "error",
+            "too-deep",
+            f"the YAML is nested deeper than {limits.MAX_DEPTH} levels",
+            name,
+            line,
+            col,
+        )
     message = f"{context}: {problem}" if context else problem
     return Finding("error", "yaml-syntax", f"YAML syntax error: {message}", name, line, col)
 
 
-def _load_stream(parser: Any, name: str, text: str, budget: NodeBudget,
-                 result: LoadedFile) -> None:
+def _load_stream(parser: Any, name: str, text: str, budget: NodeBudget, result: LoadedFile) -> None:
     get_event = parser.get_event
     index = 0
     while True:
@@ -295,8 +312,9 @@ def _skip_document(get_event: Any) -> None:
             return
 
 
-def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
-                   findings: list[Finding]) -> None:
+def _load_document(
+    get_event: Any, doc: Document, budget: NodeBudget, findings: list[Finding]
+) -> None:
     """The event loop. Long and flat by necessity: it is the hot path of validation."""
     name = doc.file
     values, keys, spans, texts = doc.values, doc.keys, doc.spans, doc.texts
@@ -316,13 +334,30 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
         findings.append(Finding("error", code, message, name, mark.line + 1, mark.column + 1))
 
     def too_many(mark: Any) -> _Abort:
-        return _Abort(Finding("error", "too-many-nodes", f"the document expands to more than "
-                              f"{max_nodes:,} nodes (anchors and aliases count every time they "
-                              "are used)", name, mark.line + 1, mark.column + 1))
+        return _Abort(
+            Finding(
+                "error",
+                "too-many-nodes",
+                f"the document expands to more than "
+                f"{max_nodes:,} nodes (anchors and aliases count every time they "
+                "are used)",
+                name,
+                mark.line + 1,
+                mark.column + 1,
+            )
+        )
 
     def too_deep(mark: Any) -> _Abort:
-        return _Abort(Finding("error", "too-deep", f"the document is nested deeper than "
-                              f"{max_depth} levels", name, mark.line + 1, mark.column + 1))
+        return _Abort(
+            Finding(
+                "error",
+                "too-deep",
+                f"the document is nested deeper than {max_depth} levels",
+                name,
+                mark.line + 1,
+                mark.column + 1,
+            )
+        )
 
     while True:
         event = get_event()
@@ -336,8 +371,8 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
             tag = event.tag
             if top_map and top.key is await_key:  # type: ignore[union-attr]
                 # A mapping key: always its text, never a typed value.
-                if tag is not None and tag != "!" and tag not in _SAFE_SCALAR_TAGS:
-                    error("unsafe-tag", f"tag {_short(tag)} is not allowed", mark)
+                if tag is not None and tag != "!" and tag not in SAFE_SCALAR_TAGS:
+                    error("unsafe-tag", f"tag {short_tag(tag)} is not allowed", mark)
                     top.key, top.vpath = _BAD_KEY, top.path + (_BAD_KEY,)  # type: ignore[union-attr]
                 elif raw == "<<" and tag is None and not event.style:
                     top.key, top.vpath = _MERGE, top.path + (_MERGE,)  # type: ignore[union-attr]
@@ -364,28 +399,36 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
                     value = None
                 else:
                     first = raw[0]
-                    if first in _NUMBER_START:
-                        if raw.isdigit() and len(raw) < 19 and (first != "0" or len(raw) == 1) \
-                                and raw.isascii():
+                    if first in NUMBER_START:
+                        if (
+                            raw.isdigit()
+                            and len(raw) < 19
+                            and (first != "0" or len(raw) == 1)
+                            and raw.isascii()
+                        ):
                             value = int(raw)  # the common case, without a regex
                         else:
-                            value = _number(raw, name, findings, mark)
-                    elif first in _WORD_START and raw in _WORDS:
-                        value = _WORDS[raw]
+                            value = number(raw, name, findings, mark)
+                    elif first in WORD_START and raw in WORDS:
+                        value = WORDS[raw]
                     if value is not raw:
                         texts[path] = raw
-            elif tag is None or tag == "!" or tag == _STR:
+            elif tag is None or tag == "!" or tag == STR_TAG:
                 value = raw
-            elif tag in _SAFE_SCALAR_TAGS:
-                value = _tagged(tag, raw, name, findings, mark)
+            elif tag in SAFE_SCALAR_TAGS:
+                value = tagged(tag, raw, name, findings, mark)
                 if not isinstance(value, str):
                     texts[path] = raw
             else:
-                error("unsafe-tag", f"tag {_short(tag)} is not allowed", mark)
+                error("unsafe-tag", f"tag {short_tag(tag)} is not allowed", mark)
                 value = None
             values[path] = mark.line << 20 | mark.column
-            if value.__class__ is str and "${" in value and _MERGE not in path \
-                    and _BAD_KEY not in path:  # a dropped or merged value has no own path
+            if (
+                value.__class__ is str
+                and "${" in value
+                and _MERGE not in path
+                and _BAD_KEY not in path
+            ):  # a dropped or merged value has no own path
                 spans[path] = (mark.index, event.end_mark.index)
             if event.anchor:
                 anchors[event.anchor] = (value, 1, 1)
@@ -414,8 +457,8 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
             else:
                 values[path] = mark.line << 20 | mark.column
             tag = event.tag
-            if tag is not None and tag != "!" and tag not in _SAFE_COLLECTION_TAGS:
-                error("unsafe-tag", f"tag {_short(tag)} is not allowed", mark)
+            if tag is not None and tag != "!" and tag not in SAFE_COLLECTION_TAGS:
+                error("unsafe-tag", f"tag {short_tag(tag)} is not allowed", mark)
                 frame.bad = True
             if event.anchor:
                 frame.anchor = event.anchor
@@ -441,8 +484,12 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
                 anchors[frame.anchor] = (value, count - frame.start + 1, height)
                 deepest = max(deepest, frame.saved_deepest)
             if top_map and top.key is await_key:  # type: ignore[union-attr]
-                error("invalid-key", "a mapping key must be a scalar, not a "
-                      f"{'mapping' if frame.is_map else 'list'}", frame.mark)
+                error(
+                    "invalid-key",
+                    "a mapping key must be a scalar, not a "
+                    f"{'mapping' if frame.is_map else 'list'}",
+                    frame.mark,
+                )
                 top.key, top.vpath = _BAD_KEY, top.path + (_BAD_KEY,)  # type: ignore[union-attr]
                 continue
             path = frame.path
@@ -457,6 +504,20 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
             count += size
             if count > max_nodes:
                 raise too_many(mark)
+            budget.aliased += size - 1
+            if budget.aliased > budget.alias_limit:
+                raise _Abort(
+                    Finding(
+                        "error",
+                        "too-many-nodes",
+                        "aliases in this stack repeat more than "
+                        f"{budget.alias_limit:,} nodes in all",
+                        name,
+                        mark.line + 1,
+                        mark.column + 1,
+                    ),
+                    fatal=True,
+                )
             if depth + height > max_depth:
                 raise too_deep(mark)
             if depth + height > deepest:
@@ -501,12 +562,21 @@ def _load_document(get_event: Any, doc: Document, budget: NodeBudget,
     doc.nodes = count
     doc.data = root
     if budget.used > budget.limit:
-        raise _Abort(Finding("error", "too-many-nodes", f"the stack expands to more than "
-                             f"{budget.limit:,} nodes", name, *doc.start), fatal=True)
+        raise _Abort(
+            Finding(
+                "error",
+                "too-many-nodes",
+                f"the stack expands to more than {budget.limit:,} nodes",
+                name,
+                *doc.start,
+            ),
+            fatal=True,
+        )
 
 
-def _repeated_key(frame: Any, key: str, mark: Any, keys: dict[Path, int],
-                  findings: list[Finding], name: str) -> None:
+def _repeated_key(
+    frame: Any, key: str, mark: Any, keys: dict[Path, int], findings: list[Finding], name: str
+) -> None:
     """A key already in the mapping: an override of a ``<<`` key, or a duplicate."""
     merged = frame.merged
     if merged is not None and key in merged:
@@ -516,20 +586,43 @@ def _repeated_key(frame: Any, key: str, mark: Any, keys: dict[Path, int],
         return
     first = keys.get(frame.path + (key,))
     where = f" (first at line {_unpack(first)[0]})" if first is not None else ""
-    findings.append(Finding("error", "duplicate-key", f"duplicate key `{key}`{where}", name,
-                            mark.line + 1, mark.column + 1))
+    findings.append(
+        Finding(
+            "error",
+            "duplicate-key",
+            f"duplicate key `{key}`{where}",
+            name,
+            mark.line + 1,
+            mark.column + 1,
+        )
+    )
     frame.key, frame.vpath = _BAD_KEY, frame.path + (_BAD_KEY,)  # the first value wins
 
 
-def _merge(frame: Any, value: Any, path: Path, keys: dict[Path, int],
-           values: dict[Path, int], findings: list[Finding], name: str) -> None:
+def _merge(
+    frame: Any,
+    value: Any,
+    path: Path,
+    keys: dict[Path, int],
+    values: dict[Path, int],
+    findings: list[Finding],
+    name: str,
+) -> None:
     """YAML merge keys (``<<: *defaults``), which yaml.v3 supports too."""
     sources = value if isinstance(value, list) else [value]
     pos = values.get(path)
     if not all(isinstance(s, dict) for s in sources):
         line, col = _unpack(pos) if pos is not None else (1, 1)
-        findings.append(Finding("error", "yaml-syntax", "`<<` must merge a mapping or a list "
-                                "of mappings", name, line, col))
+        findings.append(
+            Finding(
+                "error",
+                "yaml-syntax",
+                "`<<` must merge a mapping or a list of mappings",
+                name,
+                line,
+                col,
+            )
+        )
         return
     obj = frame.obj
     if frame.merged is None:
@@ -544,62 +637,6 @@ def _merge(frame: Any, value: Any, path: Path, keys: dict[Path, int],
                     values[frame.path + (k,)] = pos
 
 
-def _number(raw: str, name: str, findings: list[Finding], mark: Any) -> Any:
-    """A plain scalar that starts like a number: int, float, or (leading zeros) text."""
-    if _INT.fullmatch(raw):
-        digits = len(raw.lstrip("+-"))
-        if digits > limits.MAX_INT_DIGITS:
-            return _out_of_range(f"integer of {digits:,} digits is out of range", name,
-                                 findings, mark)
-        value = int(raw, 0) if raw[:2] in ("0o", "0x") else int(raw)
-        if not -_INT64 <= value < _INT64:
-            return _out_of_range(f"integer {raw} is out of the 64-bit range", name, findings,
-                                 mark)
-        return value
-    if _FLOAT.fullmatch(raw):
-        if len(raw) > _MAX_FLOAT_CHARS:
-            return _out_of_range(f"number of {len(raw):,} characters is out of range", name,
-                                 findings, mark)
-        unsigned = raw.lstrip("+-")
-        if len(unsigned) > 1 and unsigned[0] == "0" and unsigned[1].isdigit():
-            return raw  # leading zeros ("007") stay text, as the module docstring explains
-        return float(raw)
-    return _WORDS.get(raw, raw)
-
-
-def _out_of_range(message: str, name: str, findings: list[Finding], mark: Any) -> None:
-    # None rather than the text: a 100,000-digit string would only travel on to the
-    # schema (and into its error message) to be refused again.
-    findings.append(Finding("error", "number-out-of-range", message, name, mark.line + 1,
-                            mark.column + 1))
-    return None
-
-
-def _tagged(tag: str, raw: str, name: str, findings: list[Finding], mark: Any) -> Any:
-    """A scalar with an explicit safe tag (``!!int "3"``)."""
-    kind = tag[len(_YAML):]
-    if kind in ("timestamp", "binary"):
-        return raw  # kept as text: plain data must stay JSON-able
-    if kind == "null":
-        return None
-    if kind == "bool" and raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    if kind in ("int", "float"):
-        before = len(findings)
-        value = _number(raw, name, findings, mark)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value) if kind == "float" else value
-        if len(findings) > before:  # already reported as out of range
-            return None
-    findings.append(Finding("error", "yaml-syntax", f"`{raw[:40]}` is not a valid !!{kind}",
-                            name, mark.line + 1, mark.column + 1))
-    return None
-
-
 def _unpack(pos: int) -> Pos:
     """A packed index position → 1-based (line, column)."""
     return (pos >> 20) + 1, (pos & 0xFFFFF) + 1
-
-
-def _short(tag: str) -> str:
-    return "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag

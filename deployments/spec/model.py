@@ -107,15 +107,20 @@ class ValidationResult:
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "findings": [f.as_dict() for f in self.findings],
-            "stack": None if stack is None else {
+            "stack": None
+            if stack is None
+            else {
                 "name": stack.name,
                 "layout": stack.layout,
                 "region": stack.region,
                 "services": {s.name: sorted(s.components) for s in stack.services.values()},
                 "components": {
-                    c.name: {"kind": c.kind, "service": c.service,
-                             "level": stack.graph.levels.get(c.name),
-                             "depends_on": sorted(c.depends_on)}
+                    c.name: {
+                        "kind": c.kind,
+                        "service": c.service,
+                        "level": stack.graph.levels.get(c.name),
+                        "depends_on": sorted(c.depends_on),
+                    }
                     for c in stack.components.values()
                 },
                 "order": list(stack.graph.order),

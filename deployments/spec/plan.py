@@ -66,17 +66,27 @@ class Action:
         """What the apply writes into the component's state entry once this action has
         succeeded (next to id, attributes, status and times, which only AWS knows).
         ``config`` is our extra field: the next plan diffs against it."""
-        return {"type": self.kind, "name": self.component, "service": self.service,
-                "depends_on": list(self.depends_on), "config_hash": self.config_hash,
-                "config": self.config}
+        return {
+            "type": self.kind,
+            "name": self.component,
+            "service": self.service,
+            "depends_on": list(self.depends_on),
+            "config_hash": self.config_hash,
+            "config": self.config,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "component": self.component, "kind": self.kind, "service": self.service,
-            "action": self.action, "level": self.level,
+            "component": self.component,
+            "kind": self.kind,
+            "service": self.service,
+            "action": self.action,
+            "level": self.level,
             "changes": [c.as_dict() for c in self.changes],
-            "replace_field": self.replace_field, "reason": self.reason,
-            "depends_on": list(self.depends_on), "config_hash": self.config_hash,
+            "replace_field": self.replace_field,
+            "reason": self.reason,
+            "depends_on": list(self.depends_on),
+            "config_hash": self.config_hash,
             "config": self.config,
         }
 
@@ -110,17 +120,32 @@ class Plan:
         """A stable digest of what the plan would do, bound to the state it was made from,
         so an apply can refuse a plan made against an older state."""
         body = {
-            "stack": self.stack, "environment": self.environment,
-            "serial": self.state_serial, "lineage": self.state_lineage,
-            "actions": [[a.component, a.action, a.kind, a.service, a.config_hash,
-                         a.replace_field, [c.path for c in a.changes]] for a in self.actions],
+            "stack": self.stack,
+            "environment": self.environment,
+            "serial": self.state_serial,
+            "lineage": self.state_lineage,
+            "actions": [
+                [
+                    a.component,
+                    a.action,
+                    a.kind,
+                    a.service,
+                    a.config_hash,
+                    a.replace_field,
+                    [c.path for c in a.changes],
+                ]
+                for a in self.actions
+            ],
         }
         return "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "stack": self.stack, "environment": self.environment, "ok": self.ok,
-            "hash": self.hash, "summary": self.summary,
+            "stack": self.stack,
+            "environment": self.environment,
+            "ok": self.ok,
+            "hash": self.hash,
+            "summary": self.summary,
             "state": {"serial": self.state_serial, "lineage": self.state_lineage},
             "findings": [f.as_dict() for f in self.findings],
             "actions": [a.as_dict() for a in self.actions],
@@ -157,8 +182,13 @@ def resource_config(stack: Stack, component: Component) -> dict[str, Any]:
     }
 
 
-def plan(source: ValidationResult | Stack, state: Mapping[str, Any] | None, *,
-         environment: str, policy: TenantPolicy | None = None) -> Plan:
+def plan(
+    source: ValidationResult | Stack,
+    state: Mapping[str, Any] | None,
+    *,
+    environment: str,
+    policy: TenantPolicy | None = None,
+) -> Plan:
     """The plan for deploying ``source`` into ``environment`` over ``state``."""
     stack = _plannable(source)
     findings: list[Finding] = []
@@ -176,8 +206,15 @@ def plan(source: ValidationResult | Stack, state: Mapping[str, Any] | None, *,
         level = stack.graph.levels[name]
         deps = tuple(sorted(component.depends_on))
         entry = resources.get(name)
-        base = dict(component=name, kind=component.kind, service=component.service,
-                    level=level, depends_on=deps, config=config, config_hash=digest)
+        base = dict(
+            component=name,
+            kind=component.kind,
+            service=component.service,
+            level=level,
+            depends_on=deps,
+            config=config,
+            config_hash=digest,
+        )
         if entry is None:
             desired.append(Action(action="create", reason="not in the state", **base))
         else:
@@ -200,25 +237,44 @@ def _plannable(source: ValidationResult | Stack) -> Stack:
     return source
 
 
-def _compare(kinds: Any, component: Component, entry: Mapping[str, Any], text: str,
-             digest: str, base: dict[str, Any], findings: list[Finding]) -> Action:
+def _compare(
+    kinds: Any,
+    component: Component,
+    entry: Mapping[str, Any],
+    text: str,
+    digest: str,
+    base: dict[str, Any],
+    findings: list[Finding],
+) -> Action:
     old_type = entry.get("type")
     if old_type != component.kind:
-        return Action(action="replace", replace_field="kind",
-                      changes=(Change("kind", old_type, component.kind),),
-                      reason=f"kind changes from {old_type} to {component.kind}", **base)
+        return Action(
+            action="replace",
+            replace_field="kind",
+            changes=(Change("kind", old_type, component.kind),),
+            reason=f"kind changes from {old_type} to {component.kind}",
+            **base,
+        )
     old_service = entry.get("service")
     if old_service not in (None, "", component.service):
-        return Action(action="replace", replace_field="service",
-                      changes=(Change("service", old_service, component.service),),
-                      reason="the service is part of every generated AWS name", **base)
+        return Action(
+            action="replace",
+            replace_field="service",
+            changes=(Change("service", old_service, component.service),),
+            reason="the service is part of every generated AWS name",
+            **base,
+        )
     status = entry.get("status", _READY)
     old = entry.get("config")
     if not isinstance(old, dict):
         if entry.get("config_hash") == digest:
             return _unchanged(status, base)
-        return Action(action="update", reason="the configuration hash differs; the state has "
-                      "no previous config, so the changed fields are unknown", **base)
+        return Action(
+            action="update",
+            reason="the configuration hash differs; the state has "
+            "no previous config, so the changed fields are unknown",
+            **base,
+        )
 
     # Compare like with like: the old config went through JSON (tuples became lists).
     config = json.loads(text)
@@ -229,17 +285,37 @@ def _compare(kinds: Any, component: Component, entry: Mapping[str, Any], text: s
     downgrade = kinds.version_downgrade(component.kind, old_spec, config["spec"])
     if downgrade:
         line, col = component.line, component.column
-        findings.append(Finding("error", "version-downgrade", f"{component.name}: {downgrade}",
-                                component.file, line, col, "spec"))
+        findings.append(
+            Finding(
+                "error",
+                "version-downgrade",
+                f"{component.name}: {downgrade}",
+                component.file,
+                line,
+                col,
+                "spec",
+            )
+        )
     if old.get("region") not in (None, config["region"]):
-        return Action(action="replace", replace_field="region", changes=changes,
-                      reason="AWS resources cannot move between regions", **base)
+        return Action(
+            action="replace",
+            replace_field="region",
+            changes=changes,
+            reason="AWS resources cannot move between regions",
+            **base,
+        )
     reason = kinds.replace_reason(component.kind, old_spec, config["spec"])
     if reason:
-        return Action(action="replace", replace_field=f"spec.{reason}", changes=changes,
-                      reason=f"a change to spec.{reason} forces a new resource", **base)
-    return Action(action="update", changes=changes,
-                  reason=", ".join(c.path for c in changes), **base)
+        return Action(
+            action="replace",
+            replace_field=f"spec.{reason}",
+            changes=changes,
+            reason=f"a change to spec.{reason} forces a new resource",
+            **base,
+        )
+    return Action(
+        action="update", changes=changes, reason=", ".join(c.path for c in changes), **base
+    )
 
 
 def _unchanged(status: Any, base: dict[str, Any]) -> Action:
@@ -253,25 +329,33 @@ def _deletes(resources: Mapping[str, Mapping[str, Any]], stack: Stack) -> list[A
     gone = {name: entry for name, entry in resources.items() if name not in stack.components}
     if not gone:
         return []
-    graph = build_graph({
-        name: [d for d in entry.get("depends_on") or () if isinstance(d, str)]
-        for name, entry in gone.items()
-    })
+    graph = build_graph(
+        {
+            name: [d for d in entry.get("depends_on") or () if isinstance(d, str)]
+            for name, entry in gone.items()
+        }
+    )
     levels = dict(graph.levels)
     for name in gone:  # a corrupt state with a loop still gets deleted, after the rest
         levels.setdefault(name, -1)
     order = sorted(gone, key=lambda n: (-levels[n], n))
     return [
-        Action(component=name, kind=str(gone[name].get("type", "")),
-               service=str(gone[name].get("service") or ""), action="delete",
-               level=max(levels[name], 0), reason="in the state, not in the stack",
-               depends_on=tuple(sorted(graph.deps[name])))
+        Action(
+            component=name,
+            kind=str(gone[name].get("type", "")),
+            service=str(gone[name].get("service") or ""),
+            action="delete",
+            level=max(levels[name], 0),
+            reason="in the state, not in the stack",
+            depends_on=tuple(sorted(graph.deps[name])),
+        )
         for name in order
     ]
 
 
-def _read_state(state: Mapping[str, Any] | None, stack: str, environment: str,
-                findings: list[Finding]) -> tuple[dict[str, Mapping[str, Any]], int | None, str | None]:
+def _read_state(
+    state: Mapping[str, Any] | None, stack: str, environment: str, findings: list[Finding]
+) -> tuple[dict[str, Mapping[str, Any]], int | None, str | None]:
     if state is None:
         return {}, None, None
 
@@ -287,9 +371,17 @@ def _read_state(state: Mapping[str, Any] | None, stack: str, environment: str,
     for key, expected in (("stack", stack), ("environment", environment)):
         value = meta.get(key)
         if value not in (None, "", expected):
-            findings.append(Finding("error", "state-mismatch", f"the state is for {key} "
-                                    f"`{value}`, not `{expected}`", "state.json", 0, 0,
-                                    f"metadata.{key}"))
+            findings.append(
+                Finding(
+                    "error",
+                    "state-mismatch",
+                    f"the state is for {key} `{value}`, not `{expected}`",
+                    "state.json",
+                    0,
+                    0,
+                    f"metadata.{key}",
+                )
+            )
     serial = meta.get("serial") if isinstance(meta.get("serial"), int) else None
     lineage = meta.get("lineage") if isinstance(meta.get("lineage"), str) else None
     raw = state.get("resources") or {}

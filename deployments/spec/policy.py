@@ -32,8 +32,12 @@ class TenantPolicy:
     def check_environment(self, environment: str) -> Finding | None:
         if environment in self.allowed_environments:
             return None
-        return Finding("error", "tenant-policy", f"environment `{environment}` is not allowed "
-                       f"for this tenant (allowed: {', '.join(sorted(self.allowed_environments))})")
+        return Finding(
+            "error",
+            "tenant-policy",
+            f"environment `{environment}` is not allowed "
+            f"for this tenant (allowed: {', '.join(sorted(self.allowed_environments))})",
+        )
 
     def check(self, stack: Stack) -> list[Finding]:
         """Every guardrail the stack breaks, positioned where it can be fixed."""
@@ -47,32 +51,63 @@ class TenantPolicy:
             line, col = doc.position(path) if doc is not None else (0, 0)
             at(doc.file if doc is not None else "", line, col, ".".join(path), message)
 
-        if (self.max_stacks is not None and stack.name not in self.existing_stacks
-                and len(self.existing_stacks) >= self.max_stacks):
-            on_stack(("metadata", "name"), f"the tenant already has {len(self.existing_stacks)} "
-               f"stacks, its limit is {self.max_stacks}")
-        if self.allowed_regions is not None and stack.region is not None \
-                and stack.region not in self.allowed_regions:
-            on_stack(("spec", "provider", "region"), f"region `{stack.region}` is not allowed for "
-               f"this tenant (allowed: {', '.join(sorted(self.allowed_regions))})")
-        if self.max_services_per_stack is not None \
-                and len(stack.services) > self.max_services_per_stack:
-            on_stack(("metadata", "name"), f"the stack has {len(stack.services)} services, the tenant's limit "
-               f"is {self.max_services_per_stack} per stack")
+        if (
+            self.max_stacks is not None
+            and stack.name not in self.existing_stacks
+            and len(self.existing_stacks) >= self.max_stacks
+        ):
+            on_stack(
+                ("metadata", "name"),
+                f"the tenant already has {len(self.existing_stacks)} "
+                f"stacks, its limit is {self.max_stacks}",
+            )
+        if (
+            self.allowed_regions is not None
+            and stack.region is not None
+            and stack.region not in self.allowed_regions
+        ):
+            on_stack(
+                ("spec", "provider", "region"),
+                f"region `{stack.region}` is not allowed for "
+                f"this tenant (allowed: {', '.join(sorted(self.allowed_regions))})",
+            )
+        if (
+            self.max_services_per_stack is not None
+            and len(stack.services) > self.max_services_per_stack
+        ):
+            on_stack(
+                ("metadata", "name"),
+                f"the stack has {len(stack.services)} services, the tenant's limit "
+                f"is {self.max_services_per_stack} per stack",
+            )
         for service in stack.services.values():
-            if self.max_components_per_service is not None \
-                    and len(service.components) > self.max_components_per_service:
+            if (
+                self.max_components_per_service is not None
+                and len(service.components) > self.max_components_per_service
+            ):
                 first = stack.components[sorted(service.components)[0]]
-                at(first.file, first.line, first.column, "metadata.service",
-                   f"service '{service.name}' has {len(service.components)} components, the "
-                   f"tenant's limit is {self.max_components_per_service} per service")
+                at(
+                    first.file,
+                    first.line,
+                    first.column,
+                    "metadata.service",
+                    f"service '{service.name}' has {len(service.components)} components, the "
+                    f"tenant's limit is {self.max_components_per_service} per service",
+                )
         if self.allowed_kinds is not None:
             for component in stack.components.values():
                 if component.kind not in self.allowed_kinds:
-                    line, col = (component.doc.position(("kind",)) if component.doc
-                                 else (component.line, component.column))
-                    at(component.file, line, col, "kind",
-                       f"kind {component.kind} is not allowed for this tenant (allowed: "
-                       f"{', '.join(sorted(self.allowed_kinds)) or 'none'})")
+                    line, col = (
+                        component.doc.position(("kind",))
+                        if component.doc
+                        else (component.line, component.column)
+                    )
+                    at(
+                        component.file,
+                        line,
+                        col,
+                        "kind",
+                        f"kind {component.kind} is not allowed for this tenant (allowed: "
+                        f"{', '.join(sorted(self.allowed_kinds)) or 'none'})",
+                    )
         return findings
-

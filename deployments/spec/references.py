@@ -48,13 +48,20 @@ class Edges:
             self.sites.setdefault((a, b), (doc, path))
 
 
-def resolve(components: Mapping[str, Component], services: Mapping[str, Service],
-            service_deps: Mapping[str, list[tuple[str, Document, Path]]],
-            findings: list[Finding], *, partial: bool) -> Edges:
+def resolve(
+    components: Mapping[str, Component],
+    services: Mapping[str, Service],
+    service_deps: Mapping[str, list[tuple[str, Document, Path]]],
+    findings: list[Finding],
+    *,
+    partial: bool,
+    unplaced: frozenset[str] = frozenset(),
+) -> Edges:
     """Check every reference and return the edges.
 
     ``partial`` means some file could not be parsed: a missing name may live there, so
-    unknown references are not reported (the syntax error is).
+    unknown references are not reported (the syntax error is). ``unplaced`` names
+    documents that exist but were already reported (e.g. an unknown kind).
     """
     edges = Edges({name: set() for name in components})
     kinds = schema.kinds()
@@ -65,21 +72,36 @@ def resolve(components: Mapping[str, Component], services: Mapping[str, Service]
             where = ("spec", *ref.path)
             target = components.get(ref.component)
             if ref.component == component.name:
-                _report(findings, doc, where, "self-dependency",
-                        f"component `{component.name}` depends on itself")
+                _report(
+                    findings,
+                    doc,
+                    where,
+                    "self-dependency",
+                    f"component `{component.name}` depends on itself",
+                )
                 continue
             if target is None:
-                if not partial:
-                    _report(findings, doc, where, "unknown-reference",
-                            _unknown_component(ref.component, components, services))
+                if not partial and ref.component not in unplaced:
+                    _report(
+                        findings,
+                        doc,
+                        where,
+                        "unknown-reference",
+                        _unknown_component(ref.component, components, services),
+                    )
                 continue
             edges.add(component.name, target.name, doc, where)
             if not target.deployable:
                 continue  # kind-not-deployable is reported on the target: no second error
             if ref.target_kinds is not None and target.kind not in ref.target_kinds:
-                _report(findings, doc, where, "wrong-reference-kind",
-                        f"`{target.name}` is a {target.kind}; this reference needs a "
-                        f"{' or '.join(sorted(ref.target_kinds))}")
+                _report(
+                    findings,
+                    doc,
+                    where,
+                    "wrong-reference-kind",
+                    f"`{target.name}` is a {target.kind}; this reference needs a "
+                    f"{' or '.join(sorted(ref.target_kinds))}",
+                )
                 continue
             if ref.output is not None:
                 _check_output(kinds, ref, target, doc, where, findings)
@@ -88,13 +110,22 @@ def resolve(components: Mapping[str, Component], services: Mapping[str, Service]
     for service_name, entries in service_deps.items():
         for other, doc, path in entries:
             if other == service_name:
-                _report(findings, doc, path, "self-dependency",
-                        f"service '{service_name}' depends on itself")
+                _report(
+                    findings,
+                    doc,
+                    path,
+                    "self-dependency",
+                    f"service '{service_name}' depends on itself",
+                )
             elif other not in services:
                 if not partial:
-                    _report(findings, doc, path, "unknown-reference",
-                            f"service `{other}` is not in the stack"
-                            f"{did_you_mean(other, services)}")
+                    _report(
+                        findings,
+                        doc,
+                        path,
+                        "unknown-reference",
+                        f"service `{other}` is not in the stack{did_you_mean(other, services)}",
+                    )
             else:
                 for a in services[service_name].components:
                     for b in services[other].components:
@@ -118,27 +149,41 @@ def _references(component: Component) -> list[Any]:
     return refs
 
 
-def _unknown_component(name: str, components: Mapping[str, Component],
-                       services: Mapping[str, Service]) -> str:
+def _unknown_component(
+    name: str, components: Mapping[str, Component], services: Mapping[str, Service]
+) -> str:
     if name in services:
-        return (f"`{name}` is a service, not a component; list it in the Service's "
-                "spec.dependsOn to depend on all its components")
+        return (
+            f"`{name}` is a service, not a component; list it in the Service's "
+            "spec.dependsOn to depend on all its components"
+        )
     return f"component `{name}` is not in the stack{did_you_mean(name, components)}"
 
 
-def _check_output(kinds: Any, ref: Any, target: Component, doc: Document, where: Path,
-                  findings: list[Finding]) -> None:
+def _check_output(
+    kinds: Any, ref: Any, target: Component, doc: Document, where: Path, findings: list[Finding]
+) -> None:
     canonical = kinds.canonical_output(target.kind, ref.output)
     if canonical is None:
         names = kinds.all_outputs(target.kind)
         spellings = [*names, *(_camel(n) for n in names)]
-        _report(findings, doc, _output_path(doc, where), "unknown-output",
-                f"{target.kind} has no output `{ref.output}`"
-                f"{did_you_mean(ref.output, spellings)}; outputs: {', '.join(names)}")
+        _report(
+            findings,
+            doc,
+            _output_path(doc, where),
+            "unknown-output",
+            f"{target.kind} has no output `{ref.output}`"
+            f"{did_you_mean(ref.output, spellings)}; outputs: {', '.join(names)}",
+        )
     elif target.valid and canonical not in target.outputs():
-        _report(findings, doc, _output_path(doc, where), "unknown-output", f"output `{ref.output}` of {target.kind} `{target.name}` "
-                "is not available with its configuration (for example a DLQ output without "
-                "a dead-letter queue)")
+        _report(
+            findings,
+            doc,
+            _output_path(doc, where),
+            "unknown-output",
+            f"output `{ref.output}` of {target.kind} `{target.name}` is not available with "
+            "its configuration (`dlq_*` needs a dead-letter queue, `stream_arn` a stream)",
+        )
 
 
 def _check_secrets(component: Component, findings: list[Finding]) -> None:
@@ -149,11 +194,17 @@ def _check_secrets(component: Component, findings: list[Finding]) -> None:
     sites: list[tuple[Path, Any]] = []
     secrets = spec.get("secrets")
     if isinstance(secrets, list):
-        sites += [(("secrets", i, "secretRef"), s["secretRef"]) for i, s in enumerate(secrets)
-                  if isinstance(s, dict) and "secretRef" in s]
+        sites += [
+            (("secrets", i, "secretRef"), s["secretRef"])
+            for i, s in enumerate(secrets)
+            if isinstance(s, dict) and "secretRef" in s
+        ]
     database = spec.get("database")
-    if isinstance(database, dict) and isinstance(database.get("passwordSecret"), dict) \
-            and "ref" in database["passwordSecret"]:
+    if (
+        isinstance(database, dict)
+        and isinstance(database.get("passwordSecret"), dict)
+        and "ref" in database["passwordSecret"]
+    ):
         sites.append((("database", "passwordSecret", "ref"), database["passwordSecret"]["ref"]))
     if not sites:
         return
@@ -164,13 +215,20 @@ def _check_secrets(component: Component, findings: list[Finding]) -> None:
         if not isinstance(value, str) or not value.strip():
             problem = "must be a non-empty Secrets Manager secret name or ARN"
         elif not (_SECRET_NAME.fullmatch(value) or _SECRET_ARN.fullmatch(value)):
-            problem = (f"`{value[:80]}` is not a Secrets Manager secret name (letters, digits "
-                       "and /_+=.@-, at most 512) or ARN")
+            problem = (
+                f"`{value[:80]}` is not a Secrets Manager secret name (letters, digits "
+                "and /_+=.@-, at most 512) or ARN"
+            )
         else:
             continue
         assert component.doc is not None
-        _report(findings, component.doc, ("spec", *path), "invalid-secret-ref",
-                f"{render_path(path)} {problem}")
+        _report(
+            findings,
+            component.doc,
+            ("spec", *path),
+            "invalid-secret-ref",
+            f"{render_path(path)} {problem}",
+        )
 
 
 def _camel(snake: str) -> str:

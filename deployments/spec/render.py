@@ -59,7 +59,9 @@ def mermaid(stack: Stack) -> str:
         lines.append(f'  subgraph {_node_id("svc-" + service.name)}["{label}"]')
         for name in service.components:
             kind = stack.components[name].kind
-            lines.append(f'    {_node_id(name)}["{_label(name, "#quot;")}<br/><small>{kind}</small>"]')
+            lines.append(
+                f'    {_node_id(name)}["{_label(name, "#quot;")}<br/><small>{kind}</small>"]'
+            )
         lines.append("  end")
     for dep, node in stack.graph.edges():
         lines.append(f"  {_node_id(dep)} --> {_node_id(node)}")

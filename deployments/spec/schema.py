@@ -56,9 +56,17 @@ def validate_spec(kind: str, spec: Any, doc: Document, findings: list[Finding]) 
     except Exception:  # a schema bug must not turn a validation into a 500
         log.exception("kinds.validate_spec(%r) raised", kind)
         line, col = doc.position(("spec",), key=True)
-        findings.append(Finding("error", "internal-error", f"the {kind} schema check failed "
-                                "unexpectedly; this is a bug in Panka Web", doc.file, line, col,
-                                "spec"))
+        findings.append(
+            Finding(
+                "error",
+                "internal-error",
+                f"the {kind} schema check failed unexpectedly; this is a bug in Panka Web",
+                doc.file,
+                line,
+                col,
+                "spec",
+            )
+        )
         return None
     for issue in validated.issues:
         findings.append(issue_finding(issue, doc))
@@ -68,8 +76,9 @@ def validate_spec(kind: str, spec: Any, doc: Document, findings: list[Finding]) 
 def issue_finding(issue: Any, doc: Document) -> Finding:
     path = ("spec", *issue.path)
     line, col = doc.position(path, key=issue.code in _KEY_CODES)
-    return Finding(issue.severity, issue.code, issue.message, doc.file, line, col,
-                   render_path(path))
+    return Finding(
+        issue.severity, issue.code, issue.message, doc.file, line, col, render_path(path)
+    )
 
 
 def issue_paths(validated: Any) -> set[tuple[Any, ...]]:

@@ -68,20 +68,32 @@ def _read_capped(path: Path) -> bytes:
 def read_zip(data: bytes) -> dict[str, bytes]:
     """The files of a zip upload, checked member by member."""
     if len(data) > limits.MAX_ZIP_BYTES:
-        raise SourceError([Finding("error", "too-large", f"the archive is over "
-                                   f"{limits.MAX_ZIP_BYTES:,} bytes")], 413)
+        raise SourceError(
+            [Finding("error", "too-large", f"the archive is over {limits.MAX_ZIP_BYTES:,} bytes")],
+            413,
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise SourceError([Finding("error", "invalid-archive", f"not a zip archive: {exc}")]) from None
+        raise SourceError(
+            [Finding("error", "invalid-archive", f"not a zip archive: {exc}")]
+        ) from None
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
         problems = [f for i in infos if (f := _member_problem(i)) is not None]
         if problems:
             raise SourceError(problems)
         if len(infos) > limits.MAX_FILES:
-            raise SourceError([Finding("error", "too-large", f"the archive has {len(infos)} "
-                                       f"files; the limit is {limits.MAX_FILES}")], 413)
+            raise SourceError(
+                [
+                    Finding(
+                        "error",
+                        "too-large",
+                        f"the archive has {len(infos)} files; the limit is {limits.MAX_FILES}",
+                    )
+                ],
+                413,
+            )
         declared = sum(i.file_size for i in infos)
         if declared > limits.MAX_ZIP_UNCOMPRESSED_BYTES:
             raise SourceError([_too_big()], 413)
@@ -90,16 +102,30 @@ def read_zip(data: bytes) -> dict[str, bytes]:
         for info in infos:
             name = _clean_name(info.filename)
             if name in files:
-                raise SourceError([Finding("error", "invalid-archive", f"`{name}` appears twice "
-                                           "in the archive", name)])
+                raise SourceError(
+                    [
+                        Finding(
+                            "error",
+                            "invalid-archive",
+                            f"`{name}` appears twice in the archive",
+                            name,
+                        )
+                    ]
+                )
             try:
                 with archive.open(info) as member:
                     # Headers can lie about sizes: cap what is actually inflated.
                     content = member.read(limits.MAX_FILE_BYTES + 1)
-            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError,
-                    EOFError) as exc:  # encrypted, unknown compression, corrupt data
-                raise SourceError([Finding("error", "invalid-archive", f"cannot read `{name}`: "
-                                           f"{exc}", name)]) from None
+            except (
+                zipfile.BadZipFile,
+                RuntimeError,
+                NotImplementedError,
+                OSError,
+                EOFError,
+            ) as exc:  # encrypted, unknown compression, corrupt data
+                raise SourceError(
+                    [Finding("error", "invalid-archive", f"cannot read `{name}`: {exc}", name)]
+                ) from None
             total += len(content)
             if total > limits.MAX_ZIP_UNCOMPRESSED_BYTES:
                 raise SourceError([_too_big()], 413)
@@ -108,8 +134,11 @@ def read_zip(data: bytes) -> dict[str, bytes]:
 
 
 def _too_big() -> Finding:
-    return Finding("error", "too-large", f"the archive expands to more than "
-                   f"{limits.MAX_ZIP_UNCOMPRESSED_BYTES:,} bytes")
+    return Finding(
+        "error",
+        "too-large",
+        f"the archive expands to more than {limits.MAX_ZIP_UNCOMPRESSED_BYTES:,} bytes",
+    )
 
 
 def _member_problem(info: zipfile.ZipInfo) -> Finding | None:

@@ -56,7 +56,9 @@ def declarations(doc: Document, spec: Any) -> dict[str, Declaration]:
             text = ""
         elif isinstance(value, (bool, int, float)):
             # The source text, as Go reads it into a string: `1.10` stays "1.10".
-            text = doc.texts.get(path, str(value).lower() if isinstance(value, bool) else str(value))
+            text = doc.texts.get(
+                path, str(value).lower() if isinstance(value, bool) else str(value)
+            )
         else:
             continue
         result[name] = Declaration(text, doc, path)
@@ -66,9 +68,12 @@ def declarations(doc: Document, spec: Any) -> dict[str, Declaration]:
 class Variables:
     """The scopes of one stack, and which declarations were used."""
 
-    def __init__(self, stack_vars: Mapping[str, Declaration],
-                 service_vars: Mapping[str, Mapping[str, Declaration]],
-                 overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        stack_vars: Mapping[str, Declaration],
+        service_vars: Mapping[str, Mapping[str, Declaration]],
+        overrides: Mapping[str, str] | None = None,
+    ) -> None:
         self.stack_vars = stack_vars
         self.service_vars = service_vars
         self.overrides = dict(overrides or {})
@@ -99,9 +104,16 @@ class Variables:
 
     # -- substitution -----------------------------------------------------------------
 
-    def substitute(self, doc: Document, root: Path, service: str | None,
-                   findings: list[Finding], *, skip: Path | None = None,
-                   missing: Any = None) -> Any:
+    def substitute(
+        self,
+        doc: Document,
+        root: Path,
+        service: str | None,
+        findings: list[Finding],
+        *,
+        skip: Path | None = None,
+        missing: Any = None,
+    ) -> Any:
         """The value at ``root`` in ``doc`` with every reference replaced (``missing``
         when there is no value there).
 
@@ -128,46 +140,63 @@ class Variables:
             text = _get(doc.data, path)
             new = self.expand(text, doc, path, service, findings)
             if new is not text:
-                result = _set(result, path[len(root):], new, copied)
+                result = _set(result, path[len(root) :], new, copied)
         return result
 
-    def _walk(self, value: Any, path: Path, doc: Document, service: str | None,
-              findings: list[Finding], skip: Path | None) -> Any:
+    def _walk(
+        self,
+        value: Any,
+        path: Path,
+        doc: Document,
+        service: str | None,
+        findings: list[Finding],
+        skip: Path | None,
+    ) -> Any:
         if skip is not None and path == skip:
             return value
         if isinstance(value, str):
             return self.expand(value, doc, path, service, findings) if "${" in value else value
         if isinstance(value, dict):
-            new = {k: self._walk(v, path + (k,), doc, service, findings, skip)
-                   for k, v in value.items()}
+            new = {
+                k: self._walk(v, path + (k,), doc, service, findings, skip)
+                for k, v in value.items()
+            }
             return value if all(new[k] is value[k] for k in value) else new
         if isinstance(value, list):
-            items = [self._walk(v, path + (i,), doc, service, findings, skip)
-                     for i, v in enumerate(value)]
+            items = [
+                self._walk(v, path + (i,), doc, service, findings, skip)
+                for i, v in enumerate(value)
+            ]
             return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         return value
 
-    def expand(self, text: str, doc: Document, path: Path, service: str | None,
-               findings: list[Finding]) -> str:
+    def expand(
+        self, text: str, doc: Document, path: Path, service: str | None, findings: list[Finding]
+    ) -> str:
         """One string with its references replaced; problems become findings."""
         out: list[str] = []
         last = 0
-        seen: dict[str, int] = {}
+        cursor: list[int] = []  # where the last reported reference is in the source
         for match in _TOKEN.finditer(text):
-            out.append(text[last:match.start()])
+            out.append(text[last : match.start()])
             last = match.end()
             token = match.group(0)
             if token == "$${":
                 out.append("${")
                 continue
-            nth = seen.get(token, 0)
-            seen[token] = nth + 1
             body, closed = match.group(1), match.group(2)
             parsed = _BODY.fullmatch(body) if closed else None
             if parsed is None:
-                self._report(findings, doc, path, token, nth, "invalid-variable",
-                             f"`{token}` is not a valid variable reference (write `$${{` for "
-                             "a literal `${`)")
+                self._report(
+                    findings,
+                    doc,
+                    path,
+                    token,
+                    cursor,
+                    "invalid-variable",
+                    f"`{token}` is not a valid variable reference (write `$${{` for "
+                    "a literal `${`)",
+                )
                 out.append(token)
                 continue
             ref_service = parsed.group("service")
@@ -176,8 +205,10 @@ class Variables:
             scope = ref_service if ref_service is not None else service
             if ref_service is not None and ref_service not in self.service_vars:
                 value = None
-                why = (f"service `{ref_service}` is not in the stack"
-                       f"{did_you_mean(ref_service, self.service_vars)}")
+                why = (
+                    f"service `{ref_service}` is not in the stack"
+                    f"{did_you_mean(ref_service, self.service_vars)}"
+                )
             else:
                 value = self.lookup(scope, name)
                 where = f"service '{scope}' or the stack" if scope else "the stack"
@@ -186,10 +217,18 @@ class Variables:
                 if default is not None:
                     value = default
                 else:
-                    candidates = list(self.stack_vars) + list(self.service_vars.get(scope, {})
-                                                              if scope else [])
-                    self._report(findings, doc, path, token, nth, "unresolved-variable",
-                                 why + did_you_mean(name, candidates))
+                    candidates = list(self.stack_vars) + list(
+                        self.service_vars.get(scope, {}) if scope else []
+                    )
+                    self._report(
+                        findings,
+                        doc,
+                        path,
+                        token,
+                        cursor,
+                        "unresolved-variable",
+                        why + did_you_mean(name, candidates),
+                    )
                     value = token  # keep the text so later checks see something
             out.append(value)
         if last == 0:
@@ -197,9 +236,17 @@ class Variables:
         out.append(text[last:])
         return "".join(out)
 
-    def _report(self, findings: list[Finding], doc: Document, path: Path, token: str,
-                nth: int, code: str, message: str) -> None:
-        line, col = _token_position(doc, path, token, nth)
+    def _report(
+        self,
+        findings: list[Finding],
+        doc: Document,
+        path: Path,
+        token: str,
+        cursor: list[int],
+        code: str,
+        message: str,
+    ) -> None:
+        line, col = _token_position(doc, path, token, cursor)
         findings.append(Finding("error", code, message, doc.file, line, col, render_path(path)))
 
     # -- unused -----------------------------------------------------------------------
@@ -214,28 +261,50 @@ class Variables:
                     yield _unused(decl, f"variable `{name}` of service '{service}' is never used")
         for key in self.overrides:
             if key not in self._used_overrides:
-                yield Finding("warning", "unused-variable", f"override `{key}` matches no "
-                              "variable reference in the stack")
+                yield Finding(
+                    "warning",
+                    "unused-variable",
+                    f"override `{key}` matches no variable reference in the stack",
+                )
 
 
 def _unused(decl: Declaration, message: str) -> Finding:
     line, col = decl.position()
-    return Finding("warning", "unused-variable", message, decl.doc.file if decl.doc else "",
-                   line, col, render_path(decl.path))
+    return Finding(
+        "warning",
+        "unused-variable",
+        message,
+        decl.doc.file if decl.doc else "",
+        line,
+        col,
+        render_path(decl.path),
+    )
 
 
-def _token_position(doc: Document, path: Path, token: str, nth: int) -> tuple[int, int]:
-    """The exact line/column of the nth ``token`` inside the scalar written at ``path``."""
+def _token_position(doc: Document, path: Path, token: str, cursor: list[int]) -> tuple[int, int]:
+    """The exact line/column of ``token`` in the source of the scalar written at ``path``.
+
+    References are reported in the order they are written, so each search starts after
+    the previous one (``cursor`` holds its offset, line and column) and counts only the
+    lines in between: thousands of references in one long string stay linear, and a
+    finding in a large file never counts the lines before its scalar.
+    """
     span = doc.spans.get(path)
     if span is not None:
         start, end = span
-        at = start - 1
-        for _ in range(nth + 1):
-            at = doc.source.find(token, at + 1, end)
-            if at < 0:
-                break
+        if not cursor:  # just before the scalar: the first search starts on its first char
+            line, col = doc.position(path)
+            cursor.extend((start - 1, line, col - 1))
+        offset, line, col = cursor
+        at = doc.source.find(token, offset + 1, end)
         if at >= 0:
-            return doc.offset_position(at)
+            newlines = doc.source.count("\n", offset + 1, at)
+            if newlines:
+                line, col = line + newlines, at - doc.source.rfind("\n", offset + 1, at)
+            else:
+                col += at - offset
+            cursor[:] = (at, line, col)
+            return line, col
     # Escaped or aliased text: the value's own position is the best we know.
     return doc.position(path)
 

@@ -36,16 +36,21 @@ def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
 
 
-def component(name: str, kind: str = "SQS", *, service: str | None = "web",
-              spec: str = "{}", meta: str = "") -> str:
+def component(
+    name: str, kind: str = "SQS", *, service: str | None = "web", spec: str = "{}", meta: str = ""
+) -> str:
     """One component document; ``spec`` is YAML indented under ``spec:``."""
     service_line = f"  service: {service}\n" if service else ""
     body = textwrap.indent(dedent(spec), "  ") if spec != "{}" else "  {}\n"
     if spec == "{}":
-        return (f"apiVersion: components.panka.io/v1\nkind: {kind}\nmetadata:\n  name: {name}\n"
-                f"{service_line}{meta}spec: {{}}\n")
-    return (f"apiVersion: components.panka.io/v1\nkind: {kind}\nmetadata:\n  name: {name}\n"
-            f"{service_line}{meta}spec:\n{body}")
+        return (
+            f"apiVersion: components.panka.io/v1\nkind: {kind}\nmetadata:\n  name: {name}\n"
+            f"{service_line}{meta}spec: {{}}\n"
+        )
+    return (
+        f"apiVersion: components.panka.io/v1\nkind: {kind}\nmetadata:\n  name: {name}\n"
+        f"{service_line}{meta}spec:\n{body}"
+    )
 
 
 def single(*docs: str, stack: str = STACK) -> dict[str, str]:

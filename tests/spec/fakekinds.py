@@ -32,8 +32,20 @@ class Ref:
     target_kinds: frozenset[str] | None
 
 
-KIND_NAMES = ("MicroService", "Worker", "CronJob", "Lambda", "RDS", "DynamoDB",
-              "ElastiCacheRedis", "S3", "SQS", "SNS", "EventBridge", "DocumentDB")
+KIND_NAMES = (
+    "MicroService",
+    "Worker",
+    "CronJob",
+    "Lambda",
+    "RDS",
+    "DynamoDB",
+    "ElastiCacheRedis",
+    "S3",
+    "SQS",
+    "SNS",
+    "EventBridge",
+    "DocumentDB",
+)
 DEPLOYABLE_KINDS = frozenset(KIND_NAMES) - {"DocumentDB"}
 KIND_CODES = {
     "missing-field": "A required field is absent.",
@@ -44,41 +56,94 @@ KIND_CODES = {
     "not-applied": "Accepted, not applied.",
 }
 
-_CONTAINER = ("image", "runtime", "replicas", "ports", "environment", "secrets", "command",
-              "args", "taskRoleArn", "autoscaling", "healthCheck")
+_CONTAINER = (
+    "image",
+    "runtime",
+    "replicas",
+    "ports",
+    "environment",
+    "secrets",
+    "command",
+    "args",
+    "taskRoleArn",
+    "autoscaling",
+    "healthCheck",
+)
 _FIELDS: dict[str, tuple[str, ...]] = {
-    "MicroService": _CONTAINER, "Worker": _CONTAINER,
-    "CronJob": ("schedule", "enabled", "description", "lambda", "image", "runtime",
-                "environment", "secrets", "taskCount", "input"),
-    "Lambda": ("runtime", "handler", "code", "memory", "timeout", "environment", "triggers",
-               "vpc", "reservedConcurrentExecutions", "roleArn", "layers"),
+    "MicroService": _CONTAINER,
+    "Worker": _CONTAINER,
+    "CronJob": (
+        "schedule",
+        "enabled",
+        "description",
+        "lambda",
+        "image",
+        "runtime",
+        "environment",
+        "secrets",
+        "taskCount",
+        "input",
+    ),
+    "Lambda": (
+        "runtime",
+        "handler",
+        "code",
+        "memory",
+        "timeout",
+        "environment",
+        "triggers",
+        "vpc",
+        "reservedConcurrentExecutions",
+        "roleArn",
+        "layers",
+    ),
     "RDS": ("engine", "instance", "database", "backup", "maintenance"),
     "DynamoDB": ("billingMode", "tableName", "hashKey", "rangeKey", "stream", "ttl"),
     "ElastiCacheRedis": ("engine", "cluster", "security"),
     "S3": ("bucket", "versioning", "encryption", "lifecycle", "cors"),
-    "SQS": ("type", "visibilityTimeout", "messageRetentionPeriod", "deadLetterQueue",
-            "receiveWaitTime", "delaySeconds", "maxMessageSize", "encryption"),
+    "SQS": (
+        "type",
+        "visibilityTimeout",
+        "messageRetentionPeriod",
+        "deadLetterQueue",
+        "receiveWaitTime",
+        "delaySeconds",
+        "maxMessageSize",
+        "encryption",
+    ),
     "SNS": ("displayName", "fifoTopic", "subscriptions", "encryption"),
     "EventBridge": ("eventBus", "schedule", "eventPattern", "description", "enabled", "targets"),
     "DocumentDB": ("cluster",),
     "Stack": ("provider", "variables", "description"),
     "Service": ("variables", "dependsOn", "description"),
 }
-_REQUIRED = {"MicroService": ("image",), "Worker": ("image",), "DynamoDB": ("hashKey",),
-             "RDS": ("engine",), "Stack": ("provider",), "CronJob": ("schedule",)}
-_INTS = {"SQS": {"visibilityTimeout": (0, 43200), "messageRetentionPeriod": (60, 1209600)},
-         "MicroService": {"replicas": (0, 10_000)}, "Worker": {"replicas": (0, 10_000)},
-         "Lambda": {"memory": (128, 10240), "timeout": (1, 900)}}
+_REQUIRED = {
+    "MicroService": ("image",),
+    "Worker": ("image",),
+    "DynamoDB": ("hashKey",),
+    "RDS": ("engine",),
+    "Stack": ("provider",),
+    "CronJob": ("schedule",),
+}
+_INTS = {
+    "SQS": {"visibilityTimeout": (0, 43200), "messageRetentionPeriod": (60, 1209600)},
+    "MicroService": {"replicas": (0, 10_000)},
+    "Worker": {"replicas": (0, 10_000)},
+    "Lambda": {"memory": (128, 10240), "timeout": (1, 900)},
+}
 _OUTPUTS = {
     "MicroService": ("service_name", "service_arn", "cluster_name"),
     "Worker": ("service_name", "service_arn", "cluster_name"),
-    "CronJob": ("rule_name", "arn"), "Lambda": ("function_name", "arn", "role_arn"),
+    "CronJob": ("rule_name", "arn"),
+    "Lambda": ("function_name", "arn", "role_arn"),
     "RDS": ("instance_id", "endpoint", "port", "arn"),
     "DynamoDB": ("table_name", "arn", "stream_arn"),
     "ElastiCacheRedis": ("cluster_id", "endpoint", "port"),
     "S3": ("bucket_name", "arn", "region"),
     "SQS": ("queue_name", "queue_url", "arn", "dlq_url", "dlq_arn"),
-    "SNS": ("topic_name", "arn"), "EventBridge": ("rule_name", "arn"), "DocumentDB": (),
+    "SNS": ("topic_name", "arn"),
+    "EventBridge": ("rule_name", "arn"),
+    "DocumentDB": (),
 }
 
 
@@ -105,16 +170,29 @@ class ValidatedSpec:
             for i, entry in enumerate(env):
                 vf = entry.get("valueFrom") if isinstance(entry, dict) else None
                 if isinstance(vf, dict) and isinstance(vf.get("component"), str):
-                    refs.append(Ref(("environment", i, "valueFrom", "component"),
-                                    vf["component"], vf.get("output"), None))
+                    refs.append(
+                        Ref(
+                            ("environment", i, "valueFrom", "component"),
+                            vf["component"],
+                            vf.get("output"),
+                            None,
+                        )
+                    )
         for i, sub in enumerate(d.get("subscriptions") or []):
             if isinstance(sub, dict) and isinstance(sub.get("component"), str):
-                refs.append(Ref(("subscriptions", i, "component"), sub["component"], None,
-                                frozenset({"SQS", "Lambda"})))
+                refs.append(
+                    Ref(
+                        ("subscriptions", i, "component"),
+                        sub["component"],
+                        None,
+                        frozenset({"SQS", "Lambda"}),
+                    )
+                )
         target = d.get("lambda")
         if isinstance(target, dict) and isinstance(target.get("component"), str):
-            refs.append(Ref(("lambda", "component"), target["component"], None,
-                            frozenset({"Lambda"})))
+            refs.append(
+                Ref(("lambda", "component"), target["component"], None, frozenset({"Lambda"}))
+            )
         return refs
 
     def outputs(self) -> frozenset[str]:
@@ -142,21 +220,26 @@ def validate_spec(kind: str, spec: object) -> ValidatedSpec:
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):
-        return ValidatedSpec(kind, None, [SpecIssue("error", "invalid-type", (),
-                                                    "`spec` must be a mapping")])
+        return ValidatedSpec(
+            kind, None, [SpecIssue("error", "invalid-type", (), "`spec` must be a mapping")]
+        )
     issues: list[SpecIssue] = []
     known = _FIELDS.get(kind, ())
     for key in spec:
         if key not in known and key not in ("dependsOn", "tags"):
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean `{close[0]}`?)" if close else ""
-            issues.append(SpecIssue("warning", "unknown-field", (key,),
-                                    f"unknown field `{key}`{hint}"))
+            issues.append(
+                SpecIssue("warning", "unknown-field", (key,), f"unknown field `{key}`{hint}")
+            )
     for key in _REQUIRED.get(kind, ()):
         if key not in spec:
             issues.append(SpecIssue("error", "missing-field", (), f"`{key}` is required"))
-    if kind == "MicroService" and isinstance(spec.get("image"), dict) \
-            and "tag" not in spec["image"]:
+    if (
+        kind == "MicroService"
+        and isinstance(spec.get("image"), dict)
+        and "tag" not in spec["image"]
+    ):
         issues.append(SpecIssue("error", "missing-field", ("image",), "`image.tag` is required"))
     for name, (low, high) in _INTS.get(kind, {}).items():
         value = spec.get(name)
@@ -165,18 +248,30 @@ def validate_spec(kind: str, spec: object) -> ValidatedSpec:
         if isinstance(value, str) and value.isdigit():
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
-            issues.append(SpecIssue("error", "invalid-type", (name,),
-                                    f"`{name}` must be a whole number"))
+            issues.append(
+                SpecIssue("error", "invalid-type", (name,), f"`{name}` must be a whole number")
+            )
         elif not low <= value <= high:
-            issues.append(SpecIssue("error", "invalid-value", (name,),
-                                    f"`{name}` must be {low}-{high}"))
+            issues.append(
+                SpecIssue("error", "invalid-value", (name,), f"`{name}` must be {low}-{high}")
+            )
     if kind == "SQS" and spec.get("contentBasedDeduplication") and spec.get("type") != "fifo":
-        issues.append(SpecIssue("error", "invalid-combination", ("contentBasedDeduplication",),
-                                "fifo only"))
-    if kind == "MicroService" and isinstance(spec.get("image"), dict) \
-            and "pullPolicy" in spec["image"]:
-        issues.append(SpecIssue("warning", "not-applied", ("image", "pullPolicy"),
-                                "`image.pullPolicy` is not applied"))
+        issues.append(
+            SpecIssue("error", "invalid-combination", ("contentBasedDeduplication",), "fifo only")
+        )
+    if (
+        kind == "MicroService"
+        and isinstance(spec.get("image"), dict)
+        and "pullPolicy" in spec["image"]
+    ):
+        issues.append(
+            SpecIssue(
+                "warning",
+                "not-applied",
+                ("image", "pullPolicy"),
+                "`image.pullPolicy` is not applied",
+            )
+        )
     errors = any(i.severity == "error" for i in issues)
     return ValidatedSpec(kind, None if errors else object(), issues, spec)
 
@@ -194,15 +289,21 @@ def all_outputs(kind: str) -> tuple[str, ...]:
     return _OUTPUTS.get(kind, ())
 
 
-_REPLACE = {"SQS": ("type",), "DynamoDB": ("hashKey", "rangeKey", "tableName"),
-            "SNS": ("fifoTopic",), "EventBridge": ("eventBus",)}
+_REPLACE = {
+    "SQS": ("type",),
+    "DynamoDB": ("hashKey", "rangeKey", "tableName"),
+    "SNS": ("fifoTopic",),
+    "EventBridge": ("eventBus",),
+}
 
 
 def replace_reason(kind: str, old: dict, new: dict) -> str | None:
     for key in _REPLACE.get(kind, ()):
         if old.get(key) != new.get(key):
             return key
-    if kind == "RDS" and (old.get("engine") or {}).get("type") != (new.get("engine") or {}).get("type"):
+    if kind == "RDS" and (old.get("engine") or {}).get("type") != (new.get("engine") or {}).get(
+        "type"
+    ):
         return "engine.type"
     return None
 

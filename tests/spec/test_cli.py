@@ -28,15 +28,18 @@ def broken(tmp_path: Path) -> Path:
         "apiVersion: core.panka.io/v1\nkind: Stack\nmetadata:\n  name: s\n"
         "spec:\n  provider: {name: aws, region: us-east-1}\n---\n"
         "apiVersion: components.panka.io/v1\nkind: SQS\nmetadata:\n  name: q\n"
-        "  service: web\nspec:\n  type: ${NOPE}\n")
+        "  service: web\nspec:\n  type: ${NOPE}\n"
+    )
     return tmp_path
 
 
 def test_validate_prints_file_line_col_severity_code_message_and_exits_1(broken: Path) -> None:
     status, out, _ = run("validate", str(broken))
     assert status == 1
-    assert out.splitlines()[0] == ("stack.yaml:14:9: error unresolved-variable: variable "
-                                   "${NOPE} is not defined in service 'web' or the stack")
+    assert out.splitlines()[0] == (
+        "stack.yaml:14:9: error unresolved-variable: variable "
+        "${NOPE} is not defined in service 'web' or the stack"
+    )
     assert out.splitlines()[-1] == "1 error(s), 0 warning(s)"
 
 
@@ -53,16 +56,23 @@ def test_validate_json_is_the_result_as_a_dict(broken: Path) -> None:
 
 
 def test_plan_against_a_state_file(tmp_path: Path) -> None:
-    (tmp_path / "state.json").write_text(json.dumps({
-        "version": "1.0", "metadata": {"stack": "shop", "environment": "staging"},
-        "resources": {"gone": {"type": "SQS", "service": "x", "depends_on": []}}}))
+    (tmp_path / "state.json").write_text(
+        json.dumps(
+            {
+                "version": "1.0",
+                "metadata": {"stack": "shop", "environment": "staging"},
+                "resources": {"gone": {"type": "SQS", "service": "x", "depends_on": []}},
+            }
+        )
+    )
     status, out, _ = run("plan", str(SHOP), "--state", str(tmp_path / "state.json"))
     assert status == 0, out
     assert out.startswith("Plan for stack shop in staging (sha256:")
     assert "  - delete  gone (SQS, level 0)" in out
     assert "Summary: 8 create, 0 update, 0 replace, 1 delete, 0 no-op" in out
-    status, out, _ = run("plan", str(SHOP), "--state", str(tmp_path / "state.json"),
-                         "--format", "json")
+    status, out, _ = run(
+        "plan", str(SHOP), "--state", str(tmp_path / "state.json"), "--format", "json"
+    )
     assert json.loads(out)["summary"]["create"] == 8
 
 

@@ -17,28 +17,35 @@ def folder() -> dict[str, str]:
     return {
         "stack.yaml": STACK,
         "services/web/service.yaml": "apiVersion: core.panka.io/v1\nkind: Service\n"
-                                     "metadata:\n  name: web\nspec:\n  dependsOn: [data]\n",
-        "services/web/app.yaml": component("api", "MicroService", service=None,
-                                           spec='image: {repository: x, tag: "1"}\n'),
-        "services/data/queues.yaml": component("q", service=None) + "---\n"
-                                     + component("r", service=None, spec="dependsOn: [q]\n"),
+        "metadata:\n  name: web\nspec:\n  dependsOn: [data]\n",
+        "services/web/app.yaml": component(
+            "api", "MicroService", service=None, spec='image: {repository: x, tag: "1"}\n'
+        ),
+        "services/data/queues.yaml": component("q", service=None)
+        + "---\n"
+        + component("r", service=None, spec="dependsOn: [q]\n"),
     }
 
 
 def test_the_folder_and_single_file_layouts_give_the_same_stack() -> None:
     a = validate(folder())
-    b = validate(single(
-        "apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n  name: web\n"
-        "spec:\n  dependsOn: [data]\n",
-        component("api", "MicroService", spec='image: {repository: x, tag: "1"}\n'),
-        component("q", service="data"), component("r", service="data", spec="dependsOn: [q]\n"),
-    ))
+    b = validate(
+        single(
+            "apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n  name: web\n"
+            "spec:\n  dependsOn: [data]\n",
+            component("api", "MicroService", spec='image: {repository: x, tag: "1"}\n'),
+            component("q", service="data"),
+            component("r", service="data", spec="dependsOn: [q]\n"),
+        )
+    )
     assert a.ok and b.ok, (a.findings, b.findings)
     assert (a.stack.layout, b.stack.layout) == ("folder", "single-file")
 
     def shape(result):
-        return {n: (c.kind, c.service, c.spec, sorted(c.depends_on))
-                for n, c in result.stack.components.items()}
+        return {
+            n: (c.kind, c.service, c.spec, sorted(c.depends_on))
+            for n, c in result.stack.components.items()
+        }
 
     assert shape(a) == shape(b)
     assert a.stack.graph.order == b.stack.graph.order == ("q", "r", "api")
@@ -68,8 +75,9 @@ def test_an_explicit_service_that_matches_its_folder_is_fine() -> None:
 
 def test_a_service_document_in_the_wrong_folder_is_a_mismatch() -> None:
     files = folder()
-    files["services/data/service.yaml"] = ("apiVersion: core.panka.io/v1\nkind: Service\n"
-                                           "metadata:\n  name: other\n")
+    files["services/data/service.yaml"] = (
+        "apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n  name: other\n"
+    )
     assert only(validate(files), "service-mismatch").file == "services/data/service.yaml"
 
 
@@ -82,7 +90,9 @@ def test_a_stack_with_errors_still_has_its_graph_for_the_editor() -> None:
 
 def test_errors_come_first_then_file_and_position() -> None:
     files = single(component("a", meta="  labels: {x: y}\n"), component("a"))
-    files["stack.yaml"] = files["stack.yaml"].replace("spec:\n  provider", "spec:\n  typo: 1\n  provider")
+    files["stack.yaml"] = files["stack.yaml"].replace(
+        "spec:\n  provider", "spec:\n  typo: 1\n  provider"
+    )
     result = validate(files)
     severities = [f.severity for f in result.findings]
     assert severities == sorted(severities)  # "error" < "warning"
@@ -124,3 +134,12 @@ def test_the_whole_stack_size_and_file_count_are_limited() -> None:
     assert codes(validate(many)) == {"too-large"}
     big = {f"f{i}.yaml": "a: " + "x" * 200_000 for i in range(11)}
     assert codes(validate(big)) == {"too-large"}
+
+
+def test_a_duplicate_service_in_one_file_is_reported_once_and_not_used() -> None:
+    svc = "apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n  name: web\n"
+    result = validate(single(svc + "spec:\n  variables: {A: first}\n",
+                             svc + "spec:\n  variables: {A: second}\n",
+                             component("q", spec="type: ${A}\n")))
+    assert only(result, "duplicate-name").line == 20  # the second `name: web`
+    assert result.stack.components["q"].spec["type"] == "first"

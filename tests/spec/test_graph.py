@@ -42,6 +42,7 @@ def test_every_loop_is_reported_from_its_smallest_name() -> None:
 
 # -- properties ---------------------------------------------------------------------------
 
+
 @st.composite
 def dags(draw: st.DrawFn) -> dict[str, list[str]]:
     """Random DAGs: node i may only depend on nodes with a smaller index."""

@@ -10,14 +10,27 @@ def parsed(layout) -> list[tuple[str, str | None]]:
 
 
 def test_the_folder_layout_parses_stack_yaml_and_service_folders() -> None:
-    layout = plan_layout(["stack.yaml", "services/web/service.yaml", "services/web/app.yml",
-                          "services/web/config/nginx.conf", "services/web/config/x.yaml",
-                          "README.md"])
+    layout = plan_layout(
+        [
+            "stack.yaml",
+            "services/web/service.yaml",
+            "services/web/app.yml",
+            "services/web/config/nginx.conf",
+            "services/web/config/x.yaml",
+            "README.md",
+        ]
+    )
     assert layout.kind == "folder"
-    assert parsed(layout) == [("services/web/app.yml", "web"),
-                              ("services/web/service.yaml", "web"), ("stack.yaml", None)]
-    assert layout.stored == ["README.md", "services/web/config/nginx.conf",
-                             "services/web/config/x.yaml"]
+    assert parsed(layout) == [
+        ("services/web/app.yml", "web"),
+        ("services/web/service.yaml", "web"),
+        ("stack.yaml", None),
+    ]
+    assert layout.stored == [
+        "README.md",
+        "services/web/config/nginx.conf",
+        "services/web/config/x.yaml",
+    ]
     assert layout.ignored == []
 
 

@@ -35,8 +35,15 @@ def test_plain_data_matches_pyyaml_for_ordinary_documents() -> None:
 
 def test_yaml_1_1_words_and_timestamps_stay_strings_like_go() -> None:
     doc = only_doc("a: yes\nb: off\nc: 2024-01-01\nd: 0123\ne: 1_000\nf: True\ng: ~\n")
-    assert doc.data == {"a": "yes", "b": "off", "c": "2024-01-01", "d": "0123", "e": "1_000",
-                        "f": True, "g": None}
+    assert doc.data == {
+        "a": "yes",
+        "b": "off",
+        "c": "2024-01-01",
+        "d": "0123",
+        "e": "1_000",
+        "f": True,
+        "g": None,
+    }
 
 
 def test_numbers_keep_their_source_text_for_variables() -> None:
@@ -129,9 +136,11 @@ def test_the_alias_expanded_node_count_is_limited_per_document_and_per_stack() -
     for i in range(1, 6):
         prev = f"*a{i - 1}"
         lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
-    result = load("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    result = load_text("f.yaml", text, NodeBudget(alias_limit=10**9))
     assert [f.code for f in result.findings] == ["too-many-nodes"]
     assert result.findings[0].line == 5  # a4 is the first to pass 100,000 (10**5 nodes)
+    assert "100,000 nodes" in result.findings[0].message
 
     budget = NodeBudget(limit=50)
     first = load_text("a.yaml", "x: [" + ", ".join(["1"] * 40) + "]\n", budget)
@@ -140,10 +149,23 @@ def test_the_alias_expanded_node_count_is_limited_per_document_and_per_stack() -
     assert [f.code for f in second.findings] == ["too-many-nodes"]
 
 
+def test_aliases_may_add_only_so_many_nodes_to_a_whole_stack() -> None:
+    # Each document is small and far under 100,000 nodes, but every node the aliases
+    # add is walked again by the schemas: the stack's total is capped.
+    doc = "a: &a [" + ", ".join(["x"] * 99) + "]\nb: [" + ", ".join(["*a"] * 100) + "]\n"
+    budget = NodeBudget()
+    results = [load_text(f"{i}.yaml", doc, budget) for i in range(6)]
+    assert [bool(r.findings) for r in results] == [False] * 5 + [True]
+    assert "aliases in this stack repeat more than 50,000 nodes" in results[5].findings[0].message
+    assert results[5].incomplete
+
+
 def test_a_huge_integer_is_out_of_range_not_a_value_error() -> None:
     result = load("n: " + "9" * 5000 + "\nm: 9223372036854775808\nok: 9223372036854775807\n")
-    assert [(f.code, f.line) for f in result.findings] == [("number-out-of-range", 1),
-                                                           ("number-out-of-range", 2)]
+    assert [(f.code, f.line) for f in result.findings] == [
+        ("number-out-of-range", 1),
+        ("number-out-of-range", 2),
+    ]
     assert result.documents[0].data == {"n": None, "m": None, "ok": 2**63 - 1}
 
 

@@ -16,14 +16,24 @@ pytestmark = pytest.mark.usefixtures("fake_kinds")
 TABLE = "hashKey: {name: id, type: S}\n"
 
 
-def shop(queue_spec: str = "visibilityTimeout: 30\n", table_spec: str = TABLE,
-         *, extra: tuple[str, ...] = ()) -> dict[str, str]:
+def shop(
+    queue_spec: str = "visibilityTimeout: 30\n",
+    table_spec: str = TABLE,
+    *,
+    extra: tuple[str, ...] = (),
+) -> dict[str, str]:
     """q and t at level 0, api (needs both) at level 1, extras as given."""
-    api = ('image: {repository: x, tag: "1"}\nenvironment:\n'
-           "  - {name: Q, valueFrom: {component: q, output: queueUrl}}\n"
-           "dependsOn: [t]\n")
-    return single(component("q", spec=queue_spec), component("t", "DynamoDB", spec=table_spec),
-                  component("api", "MicroService", spec=api), *extra)
+    api = (
+        'image: {repository: x, tag: "1"}\nenvironment:\n'
+        "  - {name: Q, valueFrom: {component: q, output: queueUrl}}\n"
+        "dependsOn: [t]\n"
+    )
+    return single(
+        component("q", spec=queue_spec),
+        component("t", "DynamoDB", spec=table_spec),
+        component("api", "MicroService", spec=api),
+        *extra,
+    )
 
 
 def state_after(applied: Plan, *, serial: int = 1, drop_config: bool = False) -> dict:
@@ -32,15 +42,26 @@ def state_after(applied: Plan, *, serial: int = 1, drop_config: bool = False) ->
     for action in applied.actions:
         if action.action == "delete":
             continue
-        entry = {"id": f"phys-{action.component}", "provider": "aws", "status": "ready",
-                 "attributes": {}, **action.state_fields()}
+        entry = {
+            "id": f"phys-{action.component}",
+            "provider": "aws",
+            "status": "ready",
+            "attributes": {},
+            **action.state_fields(),
+        }
         if drop_config:
             del entry["config"]  # as the panka CLI writes it
         resources[action.component] = entry
-    return {"version": "1.0",
-            "metadata": {"stack": applied.stack, "environment": applied.environment,
-                         "serial": serial, "lineage": "L-1"},
-            "resources": resources}
+    return {
+        "version": "1.0",
+        "metadata": {
+            "stack": applied.stack,
+            "environment": applied.environment,
+            "serial": serial,
+            "lineage": "L-1",
+        },
+        "resources": resources,
+    }
 
 
 def planned(files: dict[str, str], state: dict | None = None, **kwargs: object) -> Plan:
@@ -73,8 +94,7 @@ def test_one_changed_field_is_an_update_naming_that_field() -> None:
     changed = planned(shop("visibilityTimeout: 90\n"), state_after(first))
     (update,) = [a for a in changed.actions if a.action != "no-op"]
     assert (update.component, update.action) == ("q", "update")
-    assert [(c.path, c.old, c.new) for c in update.changes] == [
-        ("spec.visibilityTimeout", 30, 90)]
+    assert [(c.path, c.old, c.new) for c in update.changes] == [("spec.visibilityTimeout", 30, 90)]
 
 
 def test_a_key_field_change_is_a_replace_naming_the_field() -> None:
@@ -96,8 +116,10 @@ def test_a_removed_component_is_deleted_after_everything_else() -> None:
 
 def test_creates_and_updates_respect_levels() -> None:
     first = planned(shop())
-    changed = planned(shop("visibilityTimeout: 90\n", extra=(
-        component("late", spec="dependsOn: [api]\n"),)), state_after(first))
+    changed = planned(
+        shop("visibilityTimeout: 90\n", extra=(component("late", spec="dependsOn: [api]\n"),)),
+        state_after(first),
+    )
     order = [a.component for a in changed.actions]
     levels = {a.component: a.level for a in changed.actions}
     assert order == ["q", "t", "api", "late"]
@@ -123,7 +145,9 @@ def test_a_kind_or_service_change_replaces() -> None:
     state["resources"]["t"]["service"] = "elsewhere"
     p = planned(shop(), state)
     assert {a.component: a.replace_field for a in p.actions if a.action == "replace"} == {
-        "q": "kind", "t": "service"}
+        "q": "kind",
+        "t": "service",
+    }
 
 
 def test_a_resource_left_failed_is_applied_again() -> None:
@@ -173,8 +197,10 @@ def test_the_hash_is_stable_and_bound_to_the_state() -> None:
     reordered = dict(reversed(list(files.items())))
     assert planned(files).hash == planned(reordered).hash
     first = planned(files)
-    assert planned(files, state_after(first, serial=1)).hash != \
-        planned(files, state_after(first, serial=2)).hash
+    assert (
+        planned(files, state_after(first, serial=1)).hash
+        != planned(files, state_after(first, serial=2)).hash
+    )
     assert planned(files).hash.startswith("sha256:")
 
 
@@ -190,4 +216,5 @@ def test_the_plan_serialises_to_json() -> None:
     assert data["summary"]["update"] == 1
     assert data["hash"] == p.hash
     assert data["actions"][0]["changes"] == [
-        {"path": "spec.visibilityTimeout", "old": 30, "new": 90}]
+        {"path": "spec.visibilityTimeout", "old": 30, "new": 90}
+    ]

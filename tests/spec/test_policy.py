@@ -28,15 +28,17 @@ def test_kinds_outside_the_allow_list_are_refused() -> None:
 def test_the_stack_count_limit_applies_to_new_stacks_only() -> None:
     full = TenantPolicy(max_stacks=1, existing_stacks=frozenset({"other"}))
     assert policy_findings(full, component("a")) == [
-        "the tenant already has 1 stacks, its limit is 1"]
+        "the tenant already has 1 stacks, its limit is 1"
+    ]
     again = TenantPolicy(max_stacks=1, existing_stacks=frozenset({"shop"}))
     assert policy_findings(again, component("a")) == []
 
 
 def test_services_and_components_per_service_are_limited() -> None:
     policy = TenantPolicy(max_services_per_stack=1, max_components_per_service=1)
-    messages = policy_findings(policy, component("a"), component("b"),
-                               component("c", service="other"))
+    messages = policy_findings(
+        policy, component("a"), component("b"), component("c", service="other")
+    )
     assert messages == [
         "the stack has 2 services, the tenant's limit is 1 per stack",
         "service 'web' has 2 components, the tenant's limit is 1 per service",
@@ -44,8 +46,9 @@ def test_services_and_components_per_service_are_limited() -> None:
 
 
 def test_the_region_must_be_allowed() -> None:
-    result = validate(single(component("a")),
-                      policy=TenantPolicy(allowed_regions=frozenset({"eu-west-1"})))
+    result = validate(
+        single(component("a")), policy=TenantPolicy(allowed_regions=frozenset({"eu-west-1"}))
+    )
     (finding,) = [f for f in result.findings if f.code == "tenant-policy"]
     assert (finding.line, finding.column, finding.path) == (8, 13, "spec.provider.region")
 

@@ -24,11 +24,13 @@ def service(name: str, depends: str = "") -> str:
 
 
 def test_depends_on_and_value_from_make_edges_and_levels() -> None:
-    result = validate(single(
-        component("q"),
-        component("api", "MicroService", spec=API % "queueUrl" + "dependsOn: [t]\n"),
-        component("t", "DynamoDB", spec="hashKey: {name: id, type: S}\n"),
-    ))
+    result = validate(
+        single(
+            component("q"),
+            component("api", "MicroService", spec=API % "queueUrl" + "dependsOn: [t]\n"),
+            component("t", "DynamoDB", spec="hashKey: {name: id, type: S}\n"),
+        )
+    )
     assert result.ok, result.findings
     graph = result.stack.graph
     assert graph.deps["api"] == {"q", "t"}
@@ -38,11 +40,13 @@ def test_depends_on_and_value_from_make_edges_and_levels() -> None:
 
 
 def test_an_unknown_component_is_reported_with_a_suggestion() -> None:
-    result = validate(single(component("task-queue"),
-                             component("b", spec="dependsOn: [task-qeue]\n")))
+    result = validate(
+        single(component("task-queue"), component("b", spec="dependsOn: [task-qeue]\n"))
+    )
     finding = only(result, "unknown-reference")
-    assert "component `task-qeue` is not in the stack (did you mean `task-queue`?)" \
-        in finding.message
+    assert (
+        "component `task-qeue` is not in the stack (did you mean `task-queue`?)" in finding.message
+    )
     assert finding.path == "spec.dependsOn[0]"
 
 
@@ -53,22 +57,25 @@ def test_naming_a_service_in_a_component_depends_on_explains_service_depends_on(
 
 def test_snake_case_and_camel_case_outputs_are_both_accepted() -> None:
     for output in ("queue_url", "queueUrl", "arn"):
-        result = validate(single(component("q"), component("api", "MicroService",
-                                                           spec=API % output)))
+        result = validate(
+            single(component("q"), component("api", "MicroService", spec=API % output))
+        )
         assert result.ok, (output, result.findings)
 
 
 def test_an_unknown_output_lists_the_kinds_outputs_and_suggests_one() -> None:
-    result = validate(single(component("q"), component("api", "MicroService",
-                                                       spec=API % "queue_uri")))
+    result = validate(
+        single(component("q"), component("api", "MicroService", spec=API % "queue_uri"))
+    )
     finding = only(result, "unknown-output")
     assert "SQS has no output `queue_uri` (did you mean `queue_url`?)" in finding.message
     assert finding.path == "spec.environment[0].valueFrom.output"
 
 
 def test_an_output_switched_off_by_the_targets_config_is_unknown() -> None:
-    result = validate(single(component("q"), component("api", "MicroService",
-                                                       spec=API % "dlq_url")))
+    result = validate(
+        single(component("q"), component("api", "MicroService", spec=API % "dlq_url"))
+    )
     assert "not available with its configuration" in only(result, "unknown-output").message
     with_dlq = component("q", spec="deadLetterQueue: {enabled: true}\n")
     assert validate(single(with_dlq, component("api", "MicroService", spec=API % "dlq_url"))).ok
@@ -77,29 +84,36 @@ def test_an_output_switched_off_by_the_targets_config_is_unknown() -> None:
 def test_a_reference_to_the_wrong_kind_is_reported() -> None:
     topic = component("t", "SNS", spec="subscriptions:\n  - {protocol: sqs, component: s3}\n")
     result = validate(single(topic, component("s3", "S3")))
-    assert "`s3` is a S3; this reference needs a Lambda or SQS" in \
-        only(result, "wrong-reference-kind").message
+    assert (
+        "`s3` is a S3; this reference needs a Lambda or SQS"
+        in only(result, "wrong-reference-kind").message
+    )
 
 
 def test_references_to_a_non_deployable_component_add_no_second_error() -> None:
-    result = validate(single(component("docs", "DocumentDB"),
-                             component("a", spec="dependsOn: [docs]\n")))
+    result = validate(
+        single(component("docs", "DocumentDB"), component("a", spec="dependsOn: [docs]\n"))
+    )
     assert codes(result) == {"kind-not-deployable"}
 
 
 def test_self_dependencies_are_reported_for_components_and_services() -> None:
-    result = validate(single(service("web", depends="web"), component("a", spec="dependsOn: [a]\n")))
+    result = validate(
+        single(service("web", depends="web"), component("a", spec="dependsOn: [a]\n"))
+    )
     messages = sorted(f.message for f in result.findings if f.code == "self-dependency")
     assert messages == ["component `a` depends on itself", "service 'web' depends on itself"]
 
 
 def test_a_cycle_is_reported_once_with_the_whole_loop() -> None:
-    result = validate(single(
-        component("api", spec="dependsOn: [worker]\n"),
-        component("worker", spec="dependsOn: [db]\n"),
-        component("db", spec="dependsOn: [api]\n"),
-        component("free"),
-    ))
+    result = validate(
+        single(
+            component("api", spec="dependsOn: [worker]\n"),
+            component("worker", spec="dependsOn: [db]\n"),
+            component("db", spec="dependsOn: [api]\n"),
+            component("free"),
+        )
+    )
     finding = only(result, "dependency-cycle")
     assert finding.message == "dependency cycle: api → worker → db → api"
     assert at(finding)[1:] == (16, 15)  # api's dependsOn entry, where the loop can break
@@ -107,9 +121,14 @@ def test_a_cycle_is_reported_once_with_the_whole_loop() -> None:
 
 
 def test_service_depends_on_links_every_component_of_both_services() -> None:
-    files = single(service("web", depends="data"), service("data"),
-                   component("a"), component("b"),
-                   component("d1", service="data"), component("d2", service="data"))
+    files = single(
+        service("web", depends="data"),
+        service("data"),
+        component("a"),
+        component("b"),
+        component("d1", service="data"),
+        component("d2", service="data"),
+    )
     result = validate(files)
     assert result.ok, result.findings
     assert result.stack.graph.deps["a"] == {"d1", "d2"}
@@ -118,14 +137,21 @@ def test_service_depends_on_links_every_component_of_both_services() -> None:
 
 
 def test_a_cycle_through_service_depends_on_is_reported() -> None:
-    files = single(service("web", depends="data"), component("a"),
-                   component("d", service="data", spec="dependsOn: [a]\n"))
+    files = single(
+        service("web", depends="data"),
+        component("a"),
+        component("d", service="data", spec="dependsOn: [a]\n"),
+    )
     assert only(validate(files), "dependency-cycle").message == "dependency cycle: a → d → a"
 
 
 def test_an_unknown_service_in_depends_on_is_reported() -> None:
-    finding = only(validate(single(service("web", depends="dta"), component("a"),
-                                   component("x", service="data"))), "unknown-reference")
+    finding = only(
+        validate(
+            single(service("web", depends="dta"), component("a"), component("x", service="data"))
+        ),
+        "unknown-reference",
+    )
     assert "service `dta` is not in the stack (did you mean `data`?)" in finding.message
 
 
@@ -137,9 +163,14 @@ def test_unknown_references_are_not_reported_when_a_file_did_not_parse() -> None
     assert "yaml-syntax" in codes(result)
 
 
-@pytest.mark.parametrize("ref", [
-    "prod/db/password", "a+b=c.d@e-f_g", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCd",
-])
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "prod/db/password",
+        "a+b=c.d@e-f_g",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCd",
+    ],
+)
 def test_secret_names_and_arns_are_accepted(ref: str) -> None:
     spec = f'image: {{repository: x, tag: "1"}}\nsecrets:\n  - {{name: s, secretRef: "{ref}"}}\n'
     assert validate(single(component("api", "MicroService", spec=spec))).ok
@@ -148,8 +179,9 @@ def test_secret_names_and_arns_are_accepted(ref: str) -> None:
 @pytest.mark.parametrize("ref", ['""', '"has space"', "[not, a, string]"])
 def test_secret_refs_that_are_not_names_are_invalid(ref: str) -> None:
     spec = f'image: {{repository: x, tag: "1"}}\nsecrets:\n  - {{name: s, secretRef: {ref}}}\n'
-    finding = only(validate(single(component("api", "MicroService", spec=spec))),
-                   "invalid-secret-ref")
+    finding = only(
+        validate(single(component("api", "MicroService", spec=spec))), "invalid-secret-ref"
+    )
     assert finding.path == "spec.secrets[0].secretRef"
 
 
@@ -157,3 +189,8 @@ def test_the_rds_password_secret_is_checked_too() -> None:
     spec = 'engine: {type: postgres}\ndatabase: {passwordSecret: {ref: ""}}\n'
     finding = only(validate(single(component("db", "RDS", spec=spec))), "invalid-secret-ref")
     assert finding.path == "spec.database.passwordSecret.ref"
+
+
+def test_a_reference_to_a_document_with_an_unknown_kind_adds_no_second_error() -> None:
+    result = validate(single(component("odd", "Sqs"), component("a", spec="dependsOn: [odd]\n")))
+    assert codes(result) == {"unknown-kind"}

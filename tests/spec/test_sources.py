@@ -33,13 +33,15 @@ def refused(data: bytes) -> SourceError:
 
 
 def test_a_zip_of_a_stack_folder_is_read_with_its_paths() -> None:
-    data = make_zip({"shop/stack.yaml": b"a: 1\n", "shop/services/web/x.yaml": b"b: 2\n",
-                     "shop/": b""})
+    data = make_zip(
+        {"shop/stack.yaml": b"a: 1\n", "shop/services/web/x.yaml": b"b: 2\n", "shop/": b""}
+    )
     assert read_zip(data) == {"shop/stack.yaml": b"a: 1\n", "shop/services/web/x.yaml": b"b: 2\n"}
 
 
-@pytest.mark.parametrize("name", ["/etc/passwd", "../up.yaml", "a/../../up.yaml",
-                                  "C:/windows.yaml", "..\\win.yaml"])
+@pytest.mark.parametrize(
+    "name", ["/etc/passwd", "../up.yaml", "a/../../up.yaml", "C:/windows.yaml", "..\\win.yaml"]
+)
 def test_absolute_and_parent_paths_are_refused(name: str) -> None:
     error = refused(make_zip({name: b"a: 1\n"}))
     assert [f.code for f in error.findings] == ["unsafe-path"]

@@ -18,8 +18,7 @@ def stack_with(variables: str) -> str:
 def service(name: str, variables: str = "", extra: str = "") -> str:
     body = "".join(f"    {line}\n" for line in variables.splitlines())
     spec = f"spec:\n  variables:\n{body}" if variables else "spec: {}\n"
-    return (f"apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n  name: {name}\n"
-            f"{spec}{extra}")
+    return f"apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n  name: {name}\n{spec}{extra}"
 
 
 def spec_of(result, name: str = "q") -> dict:
@@ -34,8 +33,11 @@ def test_a_stack_variable_is_substituted_into_a_component() -> None:
 
 
 def test_the_service_scope_beats_the_stack_and_overrides_beat_both() -> None:
-    files = single(service("web", "T: from-service"), component("q", spec="type: ${T}\n"),
-                   stack=stack_with("T: from-stack"))
+    files = single(
+        service("web", "T: from-service"),
+        component("q", spec="type: ${T}\n"),
+        stack=stack_with("T: from-stack"),
+    )
     assert spec_of(validate(files))["type"] == "from-service"
     assert spec_of(validate(files, overrides={"T": "general"}))["type"] == "general"
     both = {"T": "general", "web.T": "specific"}
@@ -97,8 +99,9 @@ def test_a_value_containing_a_reference_is_not_expanded_again() -> None:
 def test_an_unresolved_reference_points_at_its_exact_column() -> None:
     doc = component("q", spec='type: "abc ${NOPE} ${NOPE}"\n')
     result = validate(single(doc))
-    first, second = sorted((f for f in result.findings if f.code == "unresolved-variable"),
-                           key=lambda f: f.column)
+    first, second = sorted(
+        (f for f in result.findings if f.code == "unresolved-variable"), key=lambda f: f.column
+    )
     # Line 16 is `  type: "abc ${NOPE} ${NOPE}"`: the quote is column 9.
     assert at(first) == ("stack.yaml", 16, 14)
     assert at(second) == ("stack.yaml", 16, 22)
@@ -131,11 +134,15 @@ def test_malformed_references_are_invalid() -> None:
 
 
 def test_unused_stack_and_service_variables_and_overrides_are_warnings() -> None:
-    files = single(service("web", "SVC_UNUSED: 1\nUSED: 2"), component("q", spec="type: ${USED}\n"),
-                   stack=stack_with("STACK_UNUSED: 1"))
+    files = single(
+        service("web", "SVC_UNUSED: 1\nUSED: 2"),
+        component("q", spec="type: ${USED}\n"),
+        stack=stack_with("STACK_UNUSED: 1"),
+    )
     result = validate(files, overrides={"NOBODY": "x"})
-    unused = sorted((f.file, f.line, f.message) for f in result.findings
-                    if f.code == "unused-variable")
+    unused = sorted(
+        (f.file, f.line, f.message) for f in result.findings if f.code == "unused-variable"
+    )
     assert unused == [
         ("", 0, "override `NOBODY` matches no variable reference in the stack"),
         ("stack.yaml", 10, "stack variable `STACK_UNUSED` is never used"),

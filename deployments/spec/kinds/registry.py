@@ -15,6 +15,7 @@ from . import (
     s3,
     structural,
 )
+from .common import describe
 from .errors import issues_from
 from .loose import NOT_DEPLOYABLE, LooseSpec
 from .results import KindDef, SpecIssue, ValidatedSpec
@@ -145,7 +146,7 @@ def _validate(definition: KindDef, spec: object) -> ValidatedSpec:
     if not isinstance(spec, dict):
         issues.append(
             SpecIssue(
-                "error", "invalid-type", (), f"`spec` must be a mapping, not {type(spec).__name__}"
+                "error", "invalid-type", (), f"`spec` must be a mapping, not {describe(spec)}"
             )
         )
         return ValidatedSpec(definition.name, None, issues, None, definition)
