@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from ..clients import AwsSettings, client
 from ..errors import AwsError
@@ -151,7 +152,9 @@ class Context:
         )
         return tags
 
-    def tag_list(self, extra: Mapping[str, str] | None = None, *, key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+    def tag_list(
+        self, extra: Mapping[str, str] | None = None, *, key: str = "Key", value: str = "Value"
+    ) -> list[dict[str, str]]:
         return [{key: k, value: v} for k, v in sorted(self.tags(extra).items())]
 
     # --- references ------------------------------------------------------------------
@@ -198,6 +201,12 @@ class Context:
                     code=code,
                     operation=operation,
                 ) from exc
+            except ResponseParserError as exc:
+                # An answer that is not AWS's (the emulator's HTML 500 for an operation it
+                # lacks): permanent, and must not escape as a raw botocore error.
+                raise ProvisionError(
+                    f"{service}.{operation}: unreadable response: {exc}", operation=operation
+                ) from exc
             except BotoCoreError as exc:
                 if attempt < self.attempts:
                     self._sleep(attempt)
@@ -214,7 +223,9 @@ class Provisioner(Protocol):
 
     def create(self, ctx: Context, config: dict[str, Any]) -> Outcome: ...
 
-    def update(self, ctx: Context, config: dict[str, Any], previous: Mapping[str, Any]) -> Outcome: ...
+    def update(
+        self, ctx: Context, config: dict[str, Any], previous: Mapping[str, Any]
+    ) -> Outcome: ...
 
     def delete(self, ctx: Context, previous: Mapping[str, Any]) -> None: ...
 
