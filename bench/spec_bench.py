@@ -33,7 +33,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deployments.spec import plan, validate  # noqa: E402
+from deployments.spec import plan, schema, validate  # noqa: E402
+from deployments.spec.loader import NodeBudget, load_text  # noqa: E402
 
 PER_SERVICE = 20
 
@@ -259,6 +260,46 @@ def interleaved(
     return times_a, times_b
 
 
+def breakdown(files: dict[str, str]) -> None:
+    """Where the time of the 1,000-component stack goes, each part against compose."""
+    kinds = schema.kinds()
+    result = validate(files)
+    components = list(result.stack.components.values())
+
+    def events_only() -> None:  # the floor for any loader built on libyaml's events
+        for text in files.values():
+            parser = yaml.CSafeLoader(text)
+            while parser.get_event() is not None:
+                pass
+            parser.dispose()
+
+    parts: dict[str, Callable[[], object]] = {
+        "C compose (reference)": lambda: compose_all(files),
+        "libyaml events alone": events_only,
+        "loader (positions, limits)": lambda: [
+            load_text(name, text, NodeBudget()) for name, text in files.items()
+        ],
+        "kind schemas (pydantic)": lambda: [
+            kinds.validate_spec(c.kind, c.spec) for c in components
+        ],
+        "validate, all layers": lambda: validate(files),
+        "plan": lambda: plan(result, None, environment="production"),
+    }
+    times: dict[str, list[float]] = {name: [] for name in parts}
+    for _ in range(9):
+        for name, fn in parts.items():
+            gc.collect()
+            start = time.process_time()
+            fn()
+            times[name].append(time.process_time() - start)
+    reference = statistics.median(times["C compose (reference)"])
+    print("where the time goes, 1,000 components (CPU time, medians):")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"  {name:<28} {ms(median)}  {median / reference:5.2f}x")
+    print()
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.2f} ms"
 
@@ -306,6 +347,9 @@ def main() -> None:
         f"editor path (20 components, one file replaced, validate): p50 {ms(p50).strip()}, "
         f"p95 {ms(p95).strip()}  (goal p95 < 50 ms)"
     )
+    print()
+
+    breakdown(generate(1000))
 
     files = generate(1000)
     gc.collect()

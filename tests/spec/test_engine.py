@@ -138,8 +138,12 @@ def test_the_whole_stack_size_and_file_count_are_limited() -> None:
 
 def test_a_duplicate_service_in_one_file_is_reported_once_and_not_used() -> None:
     svc = "apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n  name: web\n"
-    result = validate(single(svc + "spec:\n  variables: {A: first}\n",
-                             svc + "spec:\n  variables: {A: second}\n",
-                             component("q", spec="type: ${A}\n")))
+    result = validate(
+        single(
+            svc + "spec:\n  variables: {A: first}\n",
+            svc + "spec:\n  variables: {A: second}\n",
+            component("q", spec="type: ${A}\n"),
+        )
+    )
     assert only(result, "duplicate-name").line == 20  # the second `name: web`
     assert result.stack.components["q"].spec["type"] == "first"

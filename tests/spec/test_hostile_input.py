@@ -45,3 +45,41 @@ def test_hostile_input_gives_a_finding_quickly_and_never_raises(name: str) -> No
     assert code in {f.code for f in result.errors}, result.findings
     assert all(f.line >= 1 for f in result.findings if f.code == code)
     assert best < 0.2, f"{name} took {best * 1000:.0f} ms"
+
+
+def _many_small_bombs() -> str:
+    """Forty 300-byte documents, each just under the per-document cap of 100,000 nodes."""
+    bomb = "spec:\n  a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+    bomb += "".join(f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 5))
+    bomb += "  big: [*a3, *a3]\n"
+    return "---\n".join(
+        f"apiVersion: components.panka.io/v1\nkind: SQS\nmetadata:\n  name: q{i}\n"
+        f"  service: web\n{bomb}"
+        for i in range(40)
+    )
+
+
+SLOW_BUT_BOUNDED: dict[str, tuple[str, str]] = {
+    # Aliases may only add 50,000 nodes to a whole stack: every node is walked again by
+    # the schemas, so forty documents just under 100,000 nodes each would cost seconds.
+    "forty alias-heavy documents": (_many_small_bombs(), "too-many-nodes"),
+    "20,000 unresolved references in one string": (
+        "apiVersion: components.panka.io/v1\nkind: SQS\nmetadata: {name: q, service: web}\n"
+        'spec:\n  type: "' + " ".join(f"${{V{i}}}" for i in range(20_000)) + '"\n',
+        "unresolved-variable",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SLOW_BUT_BOUNDED)
+def test_inputs_that_multiply_work_stay_bounded(name: str) -> None:
+    text, code = SLOW_BUT_BOUNDED[name]
+    stack = (
+        "apiVersion: core.panka.io/v1\nkind: Stack\nmetadata:\n  name: s\n"
+        "spec:\n  provider: {name: aws, region: us-east-1}\n---\n"
+    )
+    start = time.perf_counter()
+    result = validate({"stack.yaml": stack + text})
+    elapsed = time.perf_counter() - start
+    assert code in {f.code for f in result.errors}
+    assert elapsed < 1.0, f"{name} took {elapsed * 1000:.0f} ms"
