@@ -177,8 +177,11 @@ class Context:
     def client(self, service: str) -> Any:
         return client(self.aws, service)
 
-    def call(self, service: str, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """One AWS call with lease check, retries of transient errors and error mapping."""
+    def call(self, service: str, operation: str, /, **kwargs: Any) -> dict[str, Any]:
+        """One AWS call with lease check, retries of transient errors and error mapping.
+
+        ``service`` and ``operation`` are positional-only: ECS operations take a keyword
+        argument named ``service`` of their own."""
         api = self.client(service)
         method = getattr(api, operation)
         mutating = not operation.startswith(_READ_PREFIXES)
