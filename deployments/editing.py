@@ -190,7 +190,7 @@ def save_draft(
     caller shows the diff; ``force`` saves anyway, on top of it)."""
     stack = draft.stack
     check_sizes(draft.files)
-    result = validate_files(draft.files, tenant=stack.tenant)
+    result = validate_files(draft.files, tenant=stack.tenant, stack_name=stack.name)
     with transaction.atomic():
         Stack.objects.select_for_update().filter(pk=stack.pk).first()
         latest = stack.latest_revision()
@@ -223,7 +223,7 @@ def restore_revision(
     request: HttpRequest | None = None,
 ) -> tuple[StackRevision, bool]:
     """A new revision with an old revision's content (history is never rewritten)."""
-    result = validate_files(revision.files, tenant=stack.tenant)
+    result = validate_files(revision.files, tenant=stack.tenant, stack_name=stack.name)
     with transaction.atomic():
         new, created = save_revision(
             stack=stack,

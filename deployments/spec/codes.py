@@ -61,6 +61,9 @@ CORE_CODES: dict[str, Code] = {
     "missing-service": _c(E, "stack", "A component outside `services/<name>/` names no service."),
     "service-mismatch": _c(E, "stack", "`metadata.service` differs from the service folder."),
     "stack-mismatch": _c(E, "stack", "`metadata.stack` differs from the Stack's name."),
+    "stack-name-mismatch": _c(
+        E, "stack", "The Stack's `metadata.name` differs from the name of the stack in Panka Web."
+    ),
     "tenant-mismatch": _c(E, "stack", "The Stack's `metadata.tenant` is another tenant."),
     "missing-stack": _c(E, "stack", "No Stack document."),
     "multiple-stacks": _c(E, "stack", "More than one Stack document."),

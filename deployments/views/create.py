@@ -27,10 +27,10 @@ def _stack_files(
     uploads = request.FILES.getlist("files")
     if uploads:
         raw = read_upload(uploads)
-        result = validate_files(raw, tenant=tenant)
+        result = validate_files(raw, tenant=tenant, stack_name=name)
         return checked_files(raw, result), summary_counts(result)
     files = {"stack.yaml": editing.NEW_STACK_TEMPLATE.format(name=name, tenant=tenant.slug)}
-    return files, summary_counts(validate_files(files, tenant=tenant))
+    return files, summary_counts(validate_files(files, tenant=tenant, stack_name=name))
 
 
 @login_required
@@ -87,7 +87,7 @@ def upload_revision(request: AuthenticatedHttpRequest, slug: str, stack_name: st
     if request.method == "POST":
         try:
             raw = read_upload(request.FILES.getlist("files"))
-            result = validate_files(raw, tenant=access.tenant)
+            result = validate_files(raw, tenant=access.tenant, stack_name=stack.name)
             revision, created = save_revision(
                 stack=stack,
                 files=checked_files(raw, result),

@@ -41,7 +41,7 @@ def _pick_file(files: dict[str, str], wanted: str | None) -> str:
 
 
 def _findings_context(files: dict[str, str], stack: Stack, open_path: str) -> dict[str, object]:
-    result = validate_files(files, tenant=stack.tenant)
+    result = validate_files(files, tenant=stack.tenant, stack_name=stack.name)
     findings = result.findings
     counts = findings_by_file(findings)
     errors = [f for f in findings if f.is_error]

@@ -82,3 +82,14 @@ def test_get_is_not_allowed(client, personas):
     shop(personas)
     client.force_login(personas.deployer)
     assert client.get(URL).status_code == 405
+
+
+def test_renaming_the_stack_in_yaml_is_an_error_at_metadata_name(client, personas):
+    shop(personas)
+    client.force_login(personas.deployer)
+    client.get("/t/acme/stacks/shop/edit/")
+    from .editor_fixtures import STACK_YAML
+
+    text = STACK_YAML.replace("name: shop", "name: other-shop")
+    body = client.post(URL, {"path": "stack.yaml", "text": text}, HTTP_HX_REQUEST="true").content.decode()
+    assert "stack-name-mismatch" in body and "stack.yaml:4:9" in body

@@ -53,7 +53,7 @@ class Command(BaseCommand):
                     description="Demo: a small shop with an API, a worker, a queue and a table",
                 )
             files = read_stack_folder(DEMO_STACK_DIR)
-            result = validate_files(files, tenant=tenant)
+            result = validate_files(files, tenant=tenant, stack_name=DEMO_STACK)
             revision, created = save_revision(
                 stack=stack,
                 files=files,
