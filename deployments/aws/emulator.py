@@ -52,6 +52,26 @@ def _configure_moto() -> None:
 
     default_user_config["lambda"] = {"use_docker": False}
     default_user_config["batch"] = {"use_docker": False}
+    _windows_may_touch()
+
+
+def _windows_may_touch() -> None:
+    """moto refuses an RDS backup window that ends when the maintenance window starts
+    (``03:00-04:00`` with ``mon:04:00-mon:05:00``, as the panka authors' example has);
+    real AWS accepts windows that only touch (terraform-aws-modules' own defaults are
+    ``03:00-06:00`` and ``Mon:00:00-Mon:03:00``). Only a real overlap is refused here."""
+    from moto.rds import utils
+
+    touching = utils.get_overlap_between_two_date_ranges
+    if getattr(touching, "panka_patched", False):
+        return
+
+    def overlap(*args: Any) -> int:
+        seconds = touching(*args)
+        return -1 if seconds == 0 else seconds
+
+    overlap.panka_patched = True  # type: ignore[attr-defined]
+    utils.get_overlap_between_two_date_ranges = overlap
 
 
 def _action_of(method: str, environ: dict[str, Any], body: bytes) -> str:
