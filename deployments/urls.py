@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import create, editor, graph, revisions, runs, stacks
+from .views import create, editor, graph, revisions, runs, stacks, state
 
 stack = "t/<slug:slug>/stacks/<slug:stack_name>/"
 
@@ -22,6 +22,14 @@ urlpatterns = [
     path("t/<slug:slug>/runs/<str:uid>/apply/", runs.apply_run, name="run_apply"),
     path("t/<slug:slug>/runs/<str:uid>/approve/", runs.approve_run, name="run_approve"),
     path("t/<slug:slug>/runs/<str:uid>/cancel/", runs.cancel_run, name="run_cancel"),
+    path(stack + "state/<slug:environment>/", state.state_history, name="state_history"),
+    path(stack + "state/<slug:environment>/diff/", state.state_diff, name="state_diff"),
+    path(stack + "state/<slug:environment>/v/<str:version_id>/", state.state_version, name="state_version"),
+    path(
+        stack + "state/<slug:environment>/v/<str:version_id>/restore/",
+        state.state_restore,
+        name="state_restore",
+    ),
     path(stack + "revisions/", revisions.revision_list, name="revision_list"),
     path(stack + "revisions/diff/", revisions.revision_diff, name="revision_diff"),
     path(stack + "revisions/<int:number>/", revisions.revision_detail, name="revision_detail"),

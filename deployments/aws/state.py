@@ -347,6 +347,25 @@ class StateStore:
             raise StateConflict(_conflict_message(key, error)) from error
         raise AwsError(f"saving state {key} failed: {error}") from error
 
+    def version_metadata(
+        self, tenant: str, stack: str, environment: str, version_id: str
+    ) -> dict[str, str] | None:
+        """The S3 user metadata of one version (serial, deployment-id...), by a HEAD: what
+        a history page shows per row without downloading each state."""
+        try:
+            response = self._s3.head_object(
+                Bucket=self.settings.state_bucket,
+                Key=state_key(tenant, stack, environment),
+                VersionId=version_id,
+            )
+        except ClientError as exc:
+            if _code(exc) in (*_MISSING_CODES, "404", "405", "MethodNotAllowed"):
+                return None
+            raise AwsError(f"reading metadata of state version {version_id} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise AwsError(f"reading metadata of state version {version_id} failed: {exc}") from exc
+        return dict(response.get("Metadata", {}))
+
     def list_versions(
         self,
         tenant: str,

@@ -1,0 +1,206 @@
+"""State history of a stack + environment: every S3 version, one version, a diff, restore."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from panka_web.http import AuthenticatedHttpRequest
+from tenants.access import Right, get_stack_for_user
+
+from ..aws.errors import AwsError, StateCorrupt
+from ..aws.state import StateStore
+from ..models import Deployment, Stack
+from ..runtime import aws_settings
+from ..state_ops import RestoreRefused, restore_state_version
+from ..state_view import diff_states, masked_json, parse_time, resources_by_service, stack_outputs
+
+PAGE_SIZE = 20
+
+
+def _environment(access, environment: str) -> str:
+    if environment not in (access.tenant.environments or []):
+        raise Http404
+    return environment
+
+
+def _load(stack: Stack, environment: str, version_id: str):
+    try:
+        version = StateStore(aws_settings()).get_version(
+            stack.tenant.slug, stack.name, environment, version_id
+        )
+    except StateCorrupt as exc:
+        return None, str(exc)
+    if version is None:
+        raise Http404
+    return version, ""
+
+
+@login_required
+@require_GET
+def state_history(
+    request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
+) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name)
+    environment = _environment(access, environment)
+    store = StateStore(aws_settings())
+    error = ""
+    rows = []
+    page = None
+    try:
+        page = store.list_versions(
+            stack.tenant.slug,
+            stack.name,
+            environment,
+            page_size=PAGE_SIZE,
+            key_marker=request.GET.get("key_marker") or None,
+            version_id_marker=request.GET.get("version_marker") or None,
+        )
+    except (ValueError, AwsError) as exc:
+        error = f"The state history could not be read: {exc}"
+    if page is not None:
+        runs = {}
+        metas = {
+            v.version_id: (
+                store.version_metadata(stack.tenant.slug, stack.name, environment, v.version_id)
+                or {}
+            )
+            for v in page.versions
+            if not v.deleted
+        }
+        ids = {m.get("deployment-id", "") for m in metas.values()}
+        for run in Deployment.objects.filter(
+            stack=stack, uid__in=[i for i in ids if _is_uuid(i)]
+        ).only("uid", "number"):
+            runs[str(run.uid)] = run
+        for version in page.versions:
+            meta = metas.get(version.version_id, {})
+            deployment = meta.get("deployment-id", "")
+            rows.append(
+                {
+                    "version": version,
+                    "serial": meta.get("serial", ""),
+                    "run": runs.get(deployment),
+                    "restore": deployment.startswith("restore:"),
+                    "foreign": not version.deleted
+                    and deployment not in runs
+                    and not deployment.startswith("restore:"),
+                }
+            )
+    return render(
+        request,
+        "deployments/state_history.html",
+        {
+            "access": access,
+            "tenant": access.tenant,
+            "stack": stack,
+            "environment": environment,
+            "rows": rows,
+            "page": page,
+            "error": error,
+        },
+    )
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+@require_GET
+def state_version(
+    request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str, version_id: str
+) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name)
+    environment = _environment(access, environment)
+    version, error = _load(stack, environment, version_id)
+    if version is not None and request.GET.get("download"):
+        response = HttpResponse(masked_json(version.state), content_type="application/json")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{stack.name}-{environment}-{version_id[:12]}.json"'
+        )
+        return response
+    state = version.state if version else {}
+    meta = state.get("metadata") if isinstance(state.get("metadata"), dict) else {}
+    return render(
+        request,
+        "deployments/state_version.html",
+        {
+            "access": access,
+            "tenant": access.tenant,
+            "stack": stack,
+            "environment": environment,
+            "version_id": version_id,
+            "version": version,
+            "error": error,
+            "meta": meta,
+            "updated_at": parse_time(meta.get("updated_at") or state.get("last_update")),
+            "groups": resources_by_service(state),
+            "outputs": stack_outputs(state),
+            "raw": masked_json(state) if version else "",
+        },
+    )
+
+
+@login_required
+@require_GET
+def state_diff(
+    request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
+) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name)
+    environment = _environment(access, environment)
+    old, old_error = _load(stack, environment, request.GET.get("a", ""))
+    new, new_error = _load(stack, environment, request.GET.get("b", ""))
+    resources, outputs = diff_states(old.state if old else {}, new.state if new else {})
+    return render(
+        request,
+        "deployments/state_diff.html",
+        {
+            "access": access,
+            "tenant": access.tenant,
+            "stack": stack,
+            "environment": environment,
+            "a": request.GET.get("a", ""),
+            "b": request.GET.get("b", ""),
+            "error": old_error or new_error,
+            "resources": resources,
+            "outputs": outputs,
+        },
+    )
+
+
+@login_required
+@require_POST
+def state_restore(
+    request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str, version_id: str
+) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.ADMIN)
+    environment = _environment(access, environment)
+    try:
+        serial = restore_state_version(
+            stack=stack,
+            environment=environment,
+            version_id=version_id,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except RestoreRefused as exc:
+        messages.error(request, str(exc))
+        return redirect(reverse("state_version", args=[slug, stack.name, environment, version_id]))
+    messages.success(
+        request,
+        f"State version {version_id[:12]} is now the current state (serial {serial}). "
+        "Queue a plan to bring AWS in line with it.",
+    )
+    return redirect(reverse("stack_detail", args=[slug, stack.name]) + f"#env-{environment}")
