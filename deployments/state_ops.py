@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import TYPE_CHECKING
 
@@ -76,10 +77,9 @@ def restore_state_version(
     except AwsError as exc:
         raise RestoreRefused(f"the restore failed and nothing was written: {exc}") from exc
     finally:
-        try:
+        # A lease lost meanwhile is no reason to hide the outcome of the save.
+        with contextlib.suppress(AwsError):
             manager.release(lease)
-        except AwsError:
-            pass
     with transaction.atomic():
         audit.record(
             action="state.restore",
