@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import create, editor, graph, revisions, runs, stacks, state
+from .views import create, editor, graph, locks, revisions, runs, stacks, state
 
 stack = "t/<slug:slug>/stacks/<slug:stack_name>/"
 
@@ -30,6 +30,11 @@ urlpatterns = [
         state.state_restore,
         name="state_restore",
     ),
+    path("t/<slug:slug>/locks/", locks.tenant_locks, name="tenant_locks"),
+    path("locks/", locks.platform_locks, name="platform_locks"),
+    path(stack + "locks/<slug:environment>/lock/", locks.lock_environment, name="lock_environment"),
+    path(stack + "locks/<slug:environment>/unlock/", locks.unlock_environment, name="unlock_environment"),
+    path(stack + "locks/<slug:environment>/force-unlock/", locks.force_unlock, name="force_unlock"),
     path(stack + "revisions/", revisions.revision_list, name="revision_list"),
     path(stack + "revisions/diff/", revisions.revision_diff, name="revision_diff"),
     path(stack + "revisions/<int:number>/", revisions.revision_detail, name="revision_detail"),

@@ -12,11 +12,16 @@ from deployments.aws.emulator import EmbeddedEmulator
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(request) -> None:
-    """PBKDF2's deliberate slowness would dominate the suite's run time."""
-    if request.config.pluginmanager.hasplugin("django"):  # the format engine's tests run without
-        settings = request.getfixturevalue("settings")
-        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _django_test_settings(request) -> None:
+    """Fast password hashing (PBKDF2's deliberate slowness would dominate the run time),
+    and AWS pointed at the local emulator even in tests that don't reset it: no test may
+    reach real AWS or the network."""
+    if not request.config.pluginmanager.hasplugin("django"):  # the format engine's tests
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if "aws" not in request.fixturenames:
+        settings.PANKA_AWS_ENDPOINT_URL = request.getfixturevalue("emulator").url
 
 
 @pytest.fixture(scope="session")

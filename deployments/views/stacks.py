@@ -10,8 +10,11 @@ from django.views.decorators.http import require_GET
 from panka_web.http import AuthenticatedHttpRequest
 from tenants.access import get_stack_for_user
 
-from .. import runs
+from .. import lock_ops, runs
+from ..aws.errors import AwsError
+from ..aws.locks import LockManager, lock_key
 from ..models import Deployment
+from ..runtime import aws_settings
 
 
 @login_required
@@ -20,7 +23,12 @@ def stack_detail(request: AuthenticatedHttpRequest, slug: str, stack_name: str) 
     access, stack = get_stack_for_user(request.user, slug, stack_name)
     revision = stack.latest_revision()
     environments = []
+    locks = LockManager(aws_settings())
     for environment in access.tenant.environments or []:
+        try:
+            lock = locks.get(lock_key(access.tenant.slug, stack.name, environment))
+        except AwsError:
+            lock = None  # the page still shows; /healthz says what is wrong with AWS
         recent = stack.deployments.filter(environment=environment).defer("plan").order_by("-number")
         environments.append(
             {
@@ -30,6 +38,10 @@ def stack_detail(request: AuthenticatedHttpRequest, slug: str, stack_name: str) 
                 "active": runs.active_runs(stack, environment).first(),
                 "queued": runs.queued_runs(stack, environment).count(),
                 "last_success": recent.filter(status=Deployment.Status.SUCCEEDED).first(),
+                "lock": lock,
+                "lock_manual": lock is not None and lock_ops.is_manual(lock),
+                "lock_mine": lock is not None and lock.owner == lock_ops.owner_name(request.user),
+                "lock_stale": lock is not None and lock_ops.is_stale(lock),
             }
         )
     return render(

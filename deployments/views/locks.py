@@ -1,0 +1,160 @@
+"""Locks: every lock of a tenant (and, for platform admins, of all), manual locks, force-unlock."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from panka_web.http import AuthenticatedHttpRequest
+from tenants.access import Right, get_stack_for_user, get_tenant_for_user
+
+from .. import lock_ops
+from ..aws.errors import AwsError
+from ..aws.locks import LockManager, tenant_prefix
+from ..models import Deployment
+from ..runtime import aws_settings
+
+PAGE_SIZE = 50
+
+
+def _rows(infos) -> list[dict[str, object]]:
+    run_ids = [i.deployment_id for i in infos if i.deployment_id]
+    runs = {}
+    if run_ids:
+        valid = []
+        for value in run_ids:
+            try:
+                import uuid
+
+                valid.append(uuid.UUID(value))
+            except ValueError:
+                continue
+        runs = {
+            str(r.uid): r
+            for r in Deployment.objects.filter(uid__in=valid).select_related("stack__tenant")
+        }
+    return [
+        {
+            "info": info,
+            "key": lock_ops.parse_key(info.key),
+            "run": runs.get(info.deployment_id or ""),
+            "manual": lock_ops.is_manual(info),
+            "stale": lock_ops.is_stale(info),
+        }
+        for info in infos
+    ]
+
+
+def _page(prefix: str, start: str | None) -> tuple[list[dict[str, object]], str | None, str]:
+    try:
+        infos, next_key = LockManager(aws_settings()).list_prefix(
+            prefix, page_size=PAGE_SIZE, start_key=start
+        )
+    except (ValueError, AwsError) as exc:
+        return [], None, f"The locks could not be read: {exc}"
+    return _rows(infos), next_key, ""
+
+
+@login_required
+@require_GET
+def tenant_locks(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = get_tenant_for_user(request.user, slug)
+    rows, next_key, error = _page(
+        tenant_prefix(access.tenant.slug), request.GET.get("after") or None
+    )
+    return render(
+        request,
+        "deployments/lock_list.html",
+        {
+            "access": access,
+            "tenant": access.tenant,
+            "rows": rows,
+            "next_key": next_key,
+            "error": error,
+        },
+    )
+
+
+@staff_member_required
+@require_GET
+def platform_locks(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not request.user.is_superuser:
+        raise Http404
+    rows, next_key, error = _page("", request.GET.get("after") or None)
+    return render(
+        request,
+        "deployments/lock_list.html",
+        {"rows": rows, "next_key": next_key, "error": error, "platform": True},
+    )
+
+
+def _back(slug: str, stack_name: str, environment: str) -> HttpResponse:
+    return redirect(reverse("stack_detail", args=[slug, stack_name]) + f"#env-{environment}")
+
+
+@login_required
+@require_POST
+def lock_environment(
+    request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
+) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.DEPLOY)
+    if environment not in access.tenant.environments:
+        raise Http404
+    try:
+        hours = int(request.POST.get("hours") or 8)
+        lock_ops.take_manual_lock(
+            stack=stack, environment=environment, actor=request.user, reason=request.POST.get("reason", ""),
+            hours=hours, request=request,
+        )  # fmt: skip
+        messages.success(
+            request,
+            f"{environment} is locked: no run of {stack.name} starts there until you release it.",
+        )
+    except ValueError:
+        messages.error(request, "hours must be a whole number")
+    except lock_ops.LockRefused as exc:
+        messages.error(request, str(exc))
+    return _back(slug, stack.name, environment)
+
+
+@login_required
+@require_POST
+def unlock_environment(
+    request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
+) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.DEPLOY)
+    if environment not in access.tenant.environments:
+        raise Http404
+    try:
+        lock_ops.release_manual_lock(
+            stack=stack, environment=environment, lock_id=request.POST.get("lock_id", ""), actor=request.user,
+            request=request,
+        )  # fmt: skip
+        messages.success(request, f"{environment} is unlocked.")
+    except lock_ops.LockRefused as exc:
+        messages.error(request, str(exc))
+    return _back(slug, stack.name, environment)
+
+
+@login_required
+@require_POST
+def force_unlock(
+    request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
+) -> HttpResponse:
+    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.ADMIN)
+    if environment not in access.tenant.environments:
+        raise Http404
+    try:
+        previous = lock_ops.force_unlock(
+            stack=stack, environment=environment, lock_id=request.POST.get("lock_id", ""), actor=request.user,
+            reason=request.POST.get("reason", ""), request=request,
+        )  # fmt: skip
+        messages.success(request, f"Removed the lock held by {previous.owner}.")
+    except lock_ops.LockRefused as exc:
+        messages.error(request, str(exc))
+    return _back(slug, stack.name, environment)
