@@ -255,3 +255,37 @@ class StackDraft(models.Model):
     @property
     def is_dirty(self) -> bool:
         return self.base is None or self.files != self.base.files
+
+
+class DriftCheck(models.Model):
+    """One read-only comparison of AWS with a stack+environment's state."""
+
+    class Status(models.TextChoices):
+        IN_SYNC = "in-sync", "In sync"
+        DRIFTED = "drifted", "Drifted"
+        ERROR = "error", "Could not check"
+
+    stack = models.ForeignKey(Stack, on_delete=models.CASCADE, related_name="drift_checks")
+    environment = models.CharField(max_length=63)
+    checked_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    results = models.JSONField(default=list)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        indexes = [
+            models.Index(
+                fields=["stack", "environment", "-checked_at"], name="deployments_drift_latest"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"drift of {self.stack} {self.environment}: {self.status}"
+
+    @property
+    def drifted(self) -> list[dict[str, object]]:
+        return [r for r in self.results if r.get("status") in ("drifted", "missing")]

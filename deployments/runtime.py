@@ -14,3 +14,14 @@ def aws_settings() -> AwsSettings:
         lock_table=settings.PANKA_LOCK_TABLE,
         endpoint_url=settings.PANKA_AWS_ENDPOINT_URL,
     )
+
+
+def stack_aws_settings(region: str | None) -> AwsSettings:
+    """Where a stack's own resources live: the stack's region, Panka's endpoint."""
+    base = aws_settings()
+    return AwsSettings(
+        region=region or base.region,
+        state_bucket=base.state_bucket,
+        lock_table=base.lock_table,
+        endpoint_url=base.endpoint_url,
+    )

@@ -20,7 +20,6 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from . import spec
-from .aws.clients import AwsSettings
 from .aws.errors import AwsError, LockHeld, StateCorrupt
 from .aws.executor import Applier, StepAction
 from .aws.locks import Heartbeat, Lease, LockManager, lock_key
@@ -28,7 +27,7 @@ from .aws.state import StateStore
 from .models import Deployment, RunLog, Stack
 from .queue import enqueue_later
 from .runs import active_runs, finish, is_protected, kick_next
-from .runtime import aws_settings
+from .runtime import aws_settings, stack_aws_settings
 from .spec.destroy import plan_destroy
 from .validation import tenant_policy, validate_files
 
@@ -132,7 +131,7 @@ class RunLogWriter:
 @contextmanager
 def _stack_lock(run: Deployment, write: RunLogWriter, *, purpose: str) -> Iterator[Lease | None]:
     """Hold the stack+environment lock for the block, heartbeating; None if someone holds it."""
-    manager = LockManager(aws_settings())
+    manager = LockManager(aws_settings(), heartbeat_interval=settings.PANKA_LOCK_HEARTBEAT_SECONDS)
     key = lock_key(run.stack.tenant.slug, run.stack.name, run.environment)
     who = run.requested_by.get_username() if run.requested_by else "system"
     try:
@@ -141,6 +140,7 @@ def _stack_lock(run: Deployment, write: RunLogWriter, *, purpose: str) -> Iterat
             owner=f"panka-web:{who}",
             reason=f"{purpose} of run #{run.number}",
             deployment_id=str(run.uid),
+            lease=settings.PANKA_LOCK_LEASE_SECONDS,
         )
     except LockHeld as exc:
         holder = exc.holder
@@ -175,16 +175,6 @@ def _requeue(run: Deployment, *, back_to: str) -> None:
         "deployments.tasks.plan_run" if back_to == Status.QUEUED else "deployments.tasks.apply_run"
     )
     enqueue_later(task, run.pk, seconds=LOCK_RETRY_SECONDS)
-
-
-def _stack_aws(run: Deployment, region: str | None) -> AwsSettings:
-    base = aws_settings()
-    return AwsSettings(
-        region=region or base.region,
-        state_bucket=base.state_bucket,
-        lock_table=base.lock_table,
-        endpoint_url=base.endpoint_url,
-    )
 
 
 # --- plan ----------------------------------------------------------------------------
@@ -225,6 +215,8 @@ def _plan(run: Deployment, write: RunLogWriter) -> None:
         except StateCorrupt as exc:
             raise RunError(f"the current state cannot be read: {exc}") from exc
         state = loaded.state if loaded else None
+        if state is not None and run.kind != Deployment.Kind.DESTROY:
+            state = _refreshed(run, state, write, lease)
         if run.kind == Deployment.Kind.DESTROY:
             the_plan = plan_destroy(state, stack=run.stack.name, environment=run.environment)
         else:
@@ -240,7 +232,7 @@ def _plan(run: Deployment, write: RunLogWriter) -> None:
         "plan: " + ", ".join(f"{n} to {a}" for a, n in summary.items() if n and a != "no-op")
         or "plan: no changes",
     )
-    run.plan = the_plan.as_dict()
+    run.plan = {**the_plan.as_dict(), "refresh": getattr(run, "refresh", {})}
     run.plan_hash = the_plan.hash
     run.planned_state_etag = loaded.etag if loaded else ""
     run.planned_state_version = (loaded.version_id or "") if loaded else ""
@@ -255,6 +247,33 @@ def _plan(run: Deployment, write: RunLogWriter) -> None:
             Status.AWAITING_APPROVAL if is_protected(tenant, run.environment) else Status.PLANNED
         )
         run.save(update_fields=["status", *fields])
+
+
+def _refreshed(
+    run: Deployment, state: dict[str, Any], write: RunLogWriter, lease: Lease
+) -> dict[str, Any]:
+    """The state as the plan should see it after reading AWS (like ``terraform plan``'s
+    refresh): a drifted component is planned as an update, a missing one as a create.
+    The stored state is not changed by planning."""
+    from .drift_ops import check
+
+    results = check(
+        state, stack=run.stack, environment=run.environment, ensure_lease=lease.ensure_held
+    )
+    view = {**state, "resources": dict(state.get("resources") or {})}
+    run.refresh = {r.component: r.status for r in results if r.status in ("drifted", "missing")}
+    for result in results:
+        if result.status == "missing":
+            write(result.component, "refresh: missing in AWS; it will be created again")
+            view["resources"].pop(result.component, None)
+        elif result.status == "drifted":
+            fields = ", ".join(f"{p}: {old!r} → {new!r}" for p, old, new in result.fields)
+            write(result.component, f"refresh: drifted ({fields}); it will be updated")
+            view["resources"][result.component] = {
+                **view["resources"][result.component],
+                "status": "drifted",
+            }
+    return view
 
 
 class RunError(Exception):
@@ -293,6 +312,8 @@ def _steps(plan: dict[str, Any]) -> list[StepAction]:
             depends_on=tuple(a.get("depends_on") or ()),
             config=a.get("config"),
             config_hash=a.get("config_hash"),
+            # Drifted in AWS: reconcile against what AWS reports, not the recorded config.
+            reconcile=plan.get("refresh", {}).get(a["component"]) == "drifted",
         )
         for a in plan["actions"]
     ]
@@ -312,7 +333,7 @@ def _apply(run: Deployment, write: RunLogWriter) -> None:
         labels = _labels(run)
         region = _region(run)
         applier = Applier(
-            aws=_stack_aws(run, region),
+            aws=stack_aws_settings(region),
             store=store,
             tenant=tenant.slug,
             stack=run.stack.name,
@@ -400,3 +421,31 @@ def reap() -> int:
         with transaction.atomic():
             kick_next(Stack.objects.get(pk=stack_id), environment)
     return reaped
+
+
+# --- drift ---------------------------------------------------------------------------
+
+
+def drift_check(stack_id: int, environment: str, user_id: int | None = None) -> None:
+    from django.contrib.auth import get_user_model
+
+    from .drift_ops import run_drift_check
+
+    close_old_connections()
+    stack = Stack.objects.select_related("tenant").filter(pk=stack_id).first()
+    if stack is None:
+        return
+    actor = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    run_drift_check(stack=stack, environment=environment, actor=actor)
+
+
+def drift_sweep() -> int:
+    """The scheduled drift checks of every tenant whose interval has passed."""
+    from .drift_ops import due_checks, run_drift_check
+
+    close_old_connections()
+    done = 0
+    for stack, environment in due_checks():
+        if run_drift_check(stack=stack, environment=environment) is not None:
+            done += 1
+    return done

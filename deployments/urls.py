@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import create, editor, graph, locks, revisions, runs, stacks, state
+from .views import create, drift, editor, graph, locks, revisions, runs, stacks, state
 
 stack = "t/<slug:slug>/stacks/<slug:stack_name>/"
 
 urlpatterns = [
+    path("t/<slug:slug>/", stacks.tenant_home, name="tenant_home"),
     path("t/<slug:slug>/stacks/new/", create.new_stack, name="stack_new"),
     path(stack, stacks.stack_detail, name="stack_detail"),
     path(stack + "edit/", editor.stack_editor, name="stack_editor"),
@@ -24,7 +25,11 @@ urlpatterns = [
     path("t/<slug:slug>/runs/<str:uid>/cancel/", runs.cancel_run, name="run_cancel"),
     path(stack + "state/<slug:environment>/", state.state_history, name="state_history"),
     path(stack + "state/<slug:environment>/diff/", state.state_diff, name="state_diff"),
-    path(stack + "state/<slug:environment>/v/<str:version_id>/", state.state_version, name="state_version"),
+    path(
+        stack + "state/<slug:environment>/v/<str:version_id>/",
+        state.state_version,
+        name="state_version",
+    ),
     path(
         stack + "state/<slug:environment>/v/<str:version_id>/restore/",
         state.state_restore,
@@ -33,8 +38,14 @@ urlpatterns = [
     path("t/<slug:slug>/locks/", locks.tenant_locks, name="tenant_locks"),
     path("locks/", locks.platform_locks, name="platform_locks"),
     path(stack + "locks/<slug:environment>/lock/", locks.lock_environment, name="lock_environment"),
-    path(stack + "locks/<slug:environment>/unlock/", locks.unlock_environment, name="unlock_environment"),
+    path(
+        stack + "locks/<slug:environment>/unlock/",
+        locks.unlock_environment,
+        name="unlock_environment",
+    ),
     path(stack + "locks/<slug:environment>/force-unlock/", locks.force_unlock, name="force_unlock"),
+    path(stack + "drift/<slug:environment>/check/", drift.check_drift, name="check_drift"),
+    path("t/<slug:slug>/settings/drift/", drift.drift_schedule, name="drift_schedule"),
     path(stack + "revisions/", revisions.revision_list, name="revision_list"),
     path(stack + "revisions/diff/", revisions.revision_diff, name="revision_diff"),
     path(stack + "revisions/<int:number>/", revisions.revision_detail, name="revision_detail"),

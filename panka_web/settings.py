@@ -176,8 +176,15 @@ PANKA_LOCK_TABLE = env.name(
 )
 # Components of one graph level applied at once, per run.
 PANKA_APPLY_PARALLELISM = env.int("PANKA_APPLY_PARALLELISM", 4, minimum=1, maximum=32)
-# The stack lock's lease; a worker heartbeats every 30 s, the reaper waits this long.
-PANKA_LOCK_LEASE_SECONDS = 300
+# The stack lock's lease (the reaper waits this long) and its heartbeat, which must leave
+# room for one missed beat: under half the lease.
+PANKA_LOCK_LEASE_SECONDS = env.int("PANKA_LOCK_LEASE_SECONDS", 300, minimum=10)
+PANKA_LOCK_HEARTBEAT_SECONDS = env.int(
+    "PANKA_LOCK_HEARTBEAT_SECONDS",
+    min(30, PANKA_LOCK_LEASE_SECONDS // 3),
+    minimum=1,
+    maximum=(PANKA_LOCK_LEASE_SECONDS - 1) // 2,
+)
 PANKA_RUN_TASKS_INLINE = False  # tests: run tasks in the committing thread
 PANKA_EMULATOR_PORT = env.int("PANKA_EMULATOR_PORT", 5055, minimum=1, maximum=65535)
 

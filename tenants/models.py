@@ -49,6 +49,8 @@ class Tenant(models.Model):
     allowed_regions = models.JSONField(default=list, blank=True)
     environments = models.JSONField(default=default_environments)
     protected_environments = models.JSONField(default=default_protected, blank=True)
+    # How often drift is checked on a schedule, in hours; 0 turns the schedule off.
+    drift_interval_hours = models.PositiveIntegerField(default=24)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from panka_web.http import AuthenticatedHttpRequest
 
-from .access import get_tenant_for_user, tenants_for_user
+from .access import tenants_for_user
 
 
 @login_required
@@ -20,15 +20,3 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if len(tenants) == 1:
         return redirect("tenant_home", slug=tenants[0].slug)
     return render(request, "tenants/tenant_list.html", {"tenants": tenants_for_user(request.user)})
-
-
-@login_required
-@require_GET
-def tenant_home(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
-    access = get_tenant_for_user(request.user, slug)
-    stacks = access.tenant.stacks.order_by("name")
-    return render(
-        request,
-        "tenants/tenant_home.html",
-        {"access": access, "tenant": access.tenant, "stacks": stacks},
-    )

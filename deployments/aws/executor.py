@@ -47,6 +47,7 @@ class StepAction:
     depends_on: tuple[str, ...]
     config: dict[str, Any] | None
     config_hash: str | None
+    reconcile: bool = False  # drifted: compare with AWS, not with the recorded config
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +185,10 @@ class Applier:
             outcome = provisioner.create(ctx, spec)
         else:
             self.log(action.component, f"updating {action.kind}")
-            outcome = provisioner.update(ctx, spec, _for_provisioner(previous))
+            recorded = _for_provisioner(previous)
+            if action.reconcile:
+                recorded["config"] = {}  # unknown: provisioners then compare with AWS itself
+            outcome = provisioner.update(ctx, spec, recorded)
         self._record(action, outcome, created=previous is None)
         self.log(action.component, f"{action.action} done ({outcome.id})")
         return ctx.mutating_calls

@@ -1,19 +1,21 @@
-"""The stack overview: its latest revision and, per environment, its runs."""
+"""A tenant's stacks, and one stack's overview: its latest revision and, per environment,
+its runs, lock and drift."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from panka_web.http import AuthenticatedHttpRequest
-from tenants.access import get_stack_for_user
+from tenants.access import get_stack_for_user, get_tenant_for_user
 
 from .. import lock_ops, runs
 from ..aws.errors import AwsError
 from ..aws.locks import LockManager, lock_key
-from ..models import Deployment
+from ..models import Deployment, DriftCheck
 from ..runtime import aws_settings
 
 
@@ -39,6 +41,7 @@ def stack_detail(request: AuthenticatedHttpRequest, slug: str, stack_name: str) 
                 "queued": runs.queued_runs(stack, environment).count(),
                 "last_success": recent.filter(status=Deployment.Status.SUCCEEDED).first(),
                 "lock": lock,
+                "drift": stack.drift_checks.filter(environment=environment).first(),
                 "lock_manual": lock is not None and lock_ops.is_manual(lock),
                 "lock_mine": lock is not None and lock.owner == lock_ops.owner_name(request.user),
                 "lock_stale": lock is not None and lock_ops.is_stale(lock),
@@ -55,4 +58,19 @@ def stack_detail(request: AuthenticatedHttpRequest, slug: str, stack_name: str) 
             "files": sorted(revision.files.items()) if revision else [],
             "environments": environments,
         },
+    )
+
+
+@login_required
+@require_GET
+def tenant_home(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    access = get_tenant_for_user(request.user, slug)
+    newest_drift = DriftCheck.objects.filter(stack=OuterRef("pk")).order_by("-checked_at")
+    stacks = access.tenant.stacks.order_by("name").annotate(
+        drift_status=Subquery(newest_drift.values("status")[:1])
+    )
+    return render(
+        request,
+        "deployments/tenant_home.html",
+        {"access": access, "tenant": access.tenant, "stacks": stacks},
     )
