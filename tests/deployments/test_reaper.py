@@ -69,4 +69,6 @@ def test_the_worker_command_installs_the_reaper_schedule_once(db):
     ensure_schedules()
     ensure_schedules()
     schedule = Schedule.objects.get(name="panka-reaper")
-    assert schedule.func == "deployments.tasks.reap" and Schedule.objects.count() == 1
+    assert schedule.func == "deployments.tasks.reap" and schedule.minutes == 1
+    assert Schedule.objects.get(name="panka-drift-sweep").func == "deployments.tasks.drift_sweep"
+    assert Schedule.objects.count() == 2

@@ -26,12 +26,13 @@ def ensure_schedules() -> None:
     """The periodic tasks every deployment needs (idempotent: one row per task)."""
     from django_q.models import Schedule
 
-    Schedule.objects.update_or_create(
-        name="panka-reaper",
-        defaults={
-            "func": "deployments.tasks.reap",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    periodic = {
+        "panka-reaper": ("deployments.tasks.reap", 1),
+        # Each tenant's own interval decides what is due; the sweep only looks hourly.
+        "panka-drift-sweep": ("deployments.tasks.drift_sweep", 60),
+    }
+    for name, (func, minutes) in periodic.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+        )
