@@ -96,3 +96,10 @@ def make_stack(tenant, name: str = "shop", files: dict[str, str] | None = None, 
         author=actor,
     ).save()
     return stack
+
+
+@pytest.fixture
+def inline_tasks(settings, aws):
+    """Run worker tasks in the test's thread, against the emulator."""
+    settings.PANKA_RUN_TASKS_INLINE = True
+    return aws

@@ -91,5 +91,7 @@ def test_renaming_the_stack_in_yaml_is_an_error_at_metadata_name(client, persona
     from .editor_fixtures import STACK_YAML
 
     text = STACK_YAML.replace("name: shop", "name: other-shop")
-    body = client.post(URL, {"path": "stack.yaml", "text": text}, HTTP_HX_REQUEST="true").content.decode()
+    body = client.post(
+        URL, {"path": "stack.yaml", "text": text}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "stack-name-mismatch" in body and "stack.yaml:4:9" in body
