@@ -306,6 +306,10 @@ class StateStore:
                 "version": _header_safe(str(document.get("version", ""))),
                 "deployment-id": _header_safe(deployment_id),
                 "serial": str(serial),
+                # Our additions (the CLI ignores them): what a history row shows without
+                # downloading every version.
+                "deployed-by": _header_safe(deployed_by),
+                "resource-count": str(len(document.get("resources") or {})),
             },
         }
         if previous is not None:

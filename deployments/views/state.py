@@ -84,6 +84,8 @@ def state_history(
                 {
                     "version": version,
                     "serial": meta.get("serial", ""),
+                    "who": meta.get("deployed-by", ""),
+                    "resources": meta.get("resource-count", ""),
                     "run": runs.get(deployment),
                     "restore": deployment.startswith("restore:"),
                     "foreign": not version.deleted

@@ -104,6 +104,8 @@ def test_save_and_load_round_trip_with_serials_1_2_3(aws, store, clock):
         "version": "1.0",
         "deployment-id": "dep-3",
         "serial": "3",
+        "deployed-by": "alice",
+        "resource-count": "1",
     }
     assert loaded.last_modified.tzinfo is not None
     assert len(versions(aws)) == 3

@@ -77,6 +77,7 @@ def test_history_lists_versions_newest_first_with_their_run(
     client.force_login(personas.viewer)
     page = client.get(BASE).content.decode()
     assert page.count(f"run #{run.number}") == 2, "one version per component save"
+    assert "<td>deployer</td>" in page, "who wrote each version"
     assert "not written by Panka Web" not in page
     assert page.index("<td>2</td>") < page.index("<td>1</td>"), "newest first"
 
