@@ -11,7 +11,7 @@ import os
 import queue
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -181,18 +181,29 @@ def _requeue(run: Deployment, *, back_to: str) -> None:
 
 
 def plan_run(pk: int) -> None:
+    _phase(pk, expect=Status.QUEUED, to=Status.PLANNING, work=_plan, label="planning")
+
+
+def _phase(
+    pk: int, *, expect: str, to: str, work: Callable[[Deployment, RunLogWriter], None], label: str
+) -> None:
+    """Claim run ``pk`` and do one phase of it; any failure ends the run as failed.
+
+    Failures we expect (AWS, a stale or unplannable state) are recorded and end there; any
+    other exception is recorded and re-raised, so django-q2 keeps the traceback too.
+    """
     close_old_connections()
-    run = _claim(pk, expect=Status.QUEUED, to=Status.PLANNING)
+    run = _claim(pk, expect=expect, to=to)
     if run is None:
         return
     write = RunLogWriter(run)
     try:
-        _plan(run, write)
+        work(run, write)
     except Exception as exc:
-        log.exception("planning run %s failed", pk)
-        write("", f"planning failed: {exc}")
+        log.exception("%s run %s failed", label, pk)
+        write("", f"{label} failed: {exc}")
         finish(run, Status.FAILED, error=str(exc)[:4000])
-        if not isinstance(exc, AwsError | spec.NotPlannable):
+        if not isinstance(exc, AwsError | RunError | spec.NotPlannable):
             raise
     finally:
         write.close()
@@ -284,21 +295,7 @@ class RunError(Exception):
 
 
 def apply_run(pk: int) -> None:
-    close_old_connections()
-    run = _claim(pk, expect=Status.APPLY_QUEUED, to=Status.APPLYING)
-    if run is None:
-        return
-    write = RunLogWriter(run)
-    try:
-        _apply(run, write)
-    except Exception as exc:
-        log.exception("applying run %s failed", pk)
-        write("", f"apply failed: {exc}")
-        finish(run, Status.FAILED, error=str(exc)[:4000])
-        if not isinstance(exc, AwsError | RunError):
-            raise
-    finally:
-        write.close()
+    _phase(pk, expect=Status.APPLY_QUEUED, to=Status.APPLYING, work=_apply, label="apply")
 
 
 def _steps(plan: dict[str, Any]) -> list[StepAction]:

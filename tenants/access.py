@@ -131,3 +131,13 @@ def get_run_for_user(
     if run is None:
         raise Http404
     return access, run
+
+
+def get_stack_environment_for_user(
+    user: User, slug: str, stack_name: str, environment: str, *, need: frozenset[Role] = Right.READ
+) -> tuple[TenantAccess, Stack]:
+    """A stack and one of its tenant's environments; 404 for an environment it doesn't have."""
+    access, stack = get_stack_for_user(user, slug, stack_name, need=need)
+    if environment not in (access.tenant.environments or []):
+        raise Http404
+    return access, stack

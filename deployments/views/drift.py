@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from panka_web.http import AuthenticatedHttpRequest
 from tenants import audit
-from tenants.access import Right, get_stack_for_user, get_tenant_for_user
+from tenants.access import Right, get_stack_environment_for_user, get_tenant_for_user
 
 from ..queue import enqueue
 
@@ -21,9 +21,9 @@ from ..queue import enqueue
 def check_drift(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.DEPLOY)
-    if environment not in access.tenant.environments:
-        raise Http404
+    access, stack = get_stack_environment_for_user(
+        request.user, slug, stack_name, environment, need=Right.DEPLOY
+    )
     enqueue("deployments.tasks.drift_check", stack.pk, environment, request.user.pk)
     messages.info(
         request, f"Drift check of {environment} queued; this page shows the result when it is done."

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from panka_web.http import AuthenticatedHttpRequest
-from tenants.access import Right, get_stack_for_user, get_tenant_for_user
+from tenants.access import Right, get_stack_environment_for_user, get_tenant_for_user
 
 from .. import lock_ops
 from ..aws.errors import AwsError
@@ -102,9 +102,9 @@ def _back(slug: str, stack_name: str, environment: str) -> HttpResponse:
 def lock_environment(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.DEPLOY)
-    if environment not in access.tenant.environments:
-        raise Http404
+    access, stack = get_stack_environment_for_user(
+        request.user, slug, stack_name, environment, need=Right.DEPLOY
+    )
     try:
         hours = int(request.POST.get("hours") or 8)
         lock_ops.take_manual_lock(
@@ -127,9 +127,9 @@ def lock_environment(
 def unlock_environment(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.DEPLOY)
-    if environment not in access.tenant.environments:
-        raise Http404
+    access, stack = get_stack_environment_for_user(
+        request.user, slug, stack_name, environment, need=Right.DEPLOY
+    )
     try:
         lock_ops.release_manual_lock(
             stack=stack, environment=environment, lock_id=request.POST.get("lock_id", ""), actor=request.user,
@@ -146,9 +146,9 @@ def unlock_environment(
 def force_unlock(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.ADMIN)
-    if environment not in access.tenant.environments:
-        raise Http404
+    access, stack = get_stack_environment_for_user(
+        request.user, slug, stack_name, environment, need=Right.ADMIN
+    )
     try:
         previous = lock_ops.force_unlock(
             stack=stack, environment=environment, lock_id=request.POST.get("lock_id", ""), actor=request.user,

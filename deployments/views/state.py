@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from panka_web.http import AuthenticatedHttpRequest
-from tenants.access import Right, get_stack_for_user
+from tenants.access import Right, get_stack_environment_for_user
 
 from ..aws.errors import AwsError, StateCorrupt
 from ..aws.state import StateStore
@@ -20,12 +20,6 @@ from ..state_ops import RestoreRefused, restore_state_version
 from ..state_view import diff_states, masked_json, parse_time, resources_by_service, stack_outputs
 
 PAGE_SIZE = 20
-
-
-def _environment(access, environment: str) -> str:
-    if environment not in (access.tenant.environments or []):
-        raise Http404
-    return environment
 
 
 def _load(stack: Stack, environment: str, version_id: str):
@@ -45,8 +39,7 @@ def _load(stack: Stack, environment: str, version_id: str):
 def state_history(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_for_user(request.user, slug, stack_name)
-    environment = _environment(access, environment)
+    access, stack = get_stack_environment_for_user(request.user, slug, stack_name, environment)
     store = StateStore(aws_settings())
     error = ""
     rows = []
@@ -123,8 +116,7 @@ def _is_uuid(value: str) -> bool:
 def state_version(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str, version_id: str
 ) -> HttpResponse:
-    access, stack = get_stack_for_user(request.user, slug, stack_name)
-    environment = _environment(access, environment)
+    access, stack = get_stack_environment_for_user(request.user, slug, stack_name, environment)
     version, error = _load(stack, environment, version_id)
     if version is not None and request.GET.get("download"):
         response = HttpResponse(masked_json(version.state), content_type="application/json")
@@ -159,8 +151,7 @@ def state_version(
 def state_diff(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_for_user(request.user, slug, stack_name)
-    environment = _environment(access, environment)
+    access, stack = get_stack_environment_for_user(request.user, slug, stack_name, environment)
     old, old_error = _load(stack, environment, request.GET.get("a", ""))
     new, new_error = _load(stack, environment, request.GET.get("b", ""))
     resources, outputs = diff_states(old.state if old else {}, new.state if new else {})
@@ -186,8 +177,9 @@ def state_diff(
 def state_restore(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str, version_id: str
 ) -> HttpResponse:
-    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.ADMIN)
-    environment = _environment(access, environment)
+    access, stack = get_stack_environment_for_user(
+        request.user, slug, stack_name, environment, need=Right.ADMIN
+    )
     try:
         serial = restore_state_version(
             stack=stack,
