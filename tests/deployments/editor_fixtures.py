@@ -28,16 +28,7 @@ FILES = {"stack.yaml": STACK_YAML, "services/api/queue.yaml": QUEUE_YAML}
 
 
 def shop(personas, files=None):
-    from deployments.services import create_stack, save_revision
-    from deployments.validation import summary_counts, validate_files
+    """The editor's stack ``shop`` with one validated revision."""
+    from .run_fixtures import deployable_stack
 
-    stack = create_stack(tenant=personas.tenant, name="shop", actor=personas.admin)
-    files = files or FILES
-    save_revision(
-        stack=stack,
-        files=files,
-        actor=personas.admin,
-        message="first",
-        counts=summary_counts(validate_files(files, tenant=personas.tenant)),
-    )
-    return stack
+    return deployable_stack(personas, files=files or FILES)

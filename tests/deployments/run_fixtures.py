@@ -38,6 +38,7 @@ FILES = {"stack.yaml": STACK, "services/work/queues.yaml": JOBS}
 
 
 def deployable_stack(personas, files=None):
+    """Stack ``shop`` of tenant acme with one validated revision of ``files``."""
     from deployments.services import create_stack, save_revision
     from deployments.validation import summary_counts, validate_files
 
