@@ -32,6 +32,7 @@ READ = {
 }
 DEPLOY = {**READ, "viewer": 403, "auditor": 403}
 ADMIN = {**DEPLOY, "deployer": 403}
+AUDIT = {**READ, "viewer": 403, "deployer": 403}
 STAFF = {p: 302 for p in PERSONAS} | {"platform_admin": OK}  # to the admin login otherwise
 
 
@@ -80,6 +81,8 @@ ROWS = [
     Row("revision_diff", "GET", READ),
     Row("revision_detail", "GET", READ),
     Row("revision_restore", "POST", DEPLOY),
+    Row("audit_log", "GET", AUDIT),
+    Row("audit_export", "GET", AUDIT),
 ]
 PUBLIC = {"login", "logout", "healthz"}  # no tenant data behind them
 
@@ -119,7 +122,7 @@ def world(personas, inline_tasks):
     )
     return {
         "slug": "acme", "stack_name": "shop", "uid": str(run.uid), "number": 1,
-        "environment": "development", "version_id": saved.version_id,
+        "environment": "development", "version_id": saved.version_id, "fmt": "jsonl",
     }  # fmt: skip
 
 
@@ -136,6 +139,7 @@ def _url(name: str, world: dict[str, object]) -> str:
         ("slug", "stack_name", "number"),
         ("slug", "stack_name"),
         ("slug", "uid"),
+        ("slug", "fmt"),
         ("slug",),
         (),
     ):
