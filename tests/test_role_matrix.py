@@ -82,9 +82,16 @@ ROWS = [
     Row("revision_detail", "GET", READ),
     Row("revision_restore", "POST", DEPLOY),
     Row("audit_log", "GET", AUDIT),
+    Row("member_list", "GET", READ),
+    Row("member_add", "POST", ADMIN, (("who", "outsider"), ("role", "admin"))),
+    Row("member_invite", "POST", ADMIN, (("role", "admin"),)),
+    Row("member_role", "POST", ADMIN, (("role", "admin"),)),
+    # The admin's turn comes first and removes the member; the platform admin then finds none.
+    Row("member_remove", "POST", {**ADMIN, "platform_admin": 404}),
     Row("audit_export", "GET", AUDIT),
 ]
-PUBLIC = {"login", "logout", "healthz"}  # no tenant data behind them
+# No tenant data behind them (an invitation is its own secret: 404 unless the token is valid).
+PUBLIC = {"login", "logout", "healthz", "invitation"}
 
 
 def _named_patterns(patterns=None):
@@ -122,7 +129,7 @@ def world(personas, inline_tasks):
     )
     return {
         "slug": "acme", "stack_name": "shop", "uid": str(run.uid), "number": 1,
-        "environment": "development", "version_id": saved.version_id, "fmt": "jsonl",
+        "environment": "development", "version_id": saved.version_id, "fmt": "jsonl", "username": "viewer",
     }  # fmt: skip
 
 
@@ -140,6 +147,7 @@ def _url(name: str, world: dict[str, object]) -> str:
         ("slug", "stack_name"),
         ("slug", "uid"),
         ("slug", "fmt"),
+        ("slug", "username"),
         ("slug",),
         (),
     ):
