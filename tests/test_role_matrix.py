@@ -91,7 +91,8 @@ ROWS = [
     Row("audit_export", "GET", AUDIT),
 ]
 # No tenant data behind them (an invitation is its own secret: 404 unless the token is valid).
-PUBLIC = {"login", "logout", "healthz", "invitation"}
+# The password pages act on the signed-in user only.
+PUBLIC = {"login", "logout", "healthz", "invitation", "password_change", "password_change_done"}
 
 
 def _named_patterns(patterns=None):
