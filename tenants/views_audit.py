@@ -48,6 +48,8 @@ def filtered(tenant: Tenant, params) -> QuerySet[AuditEvent]:
         events = events.filter(actor_name=actor)
     if action := params.get("action", "").strip():
         events = events.filter(action__startswith=action)
+    if target := params.get("target", "").strip():
+        events = events.filter(target=target)
     if stack := params.get("stack", "").strip():
         events = events.filter(target__startswith=f"stack:{stack}")
     if (start := _day(params.get("from", ""), end=False)) is not None:

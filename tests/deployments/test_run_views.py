@@ -27,6 +27,11 @@ def test_deployer_queues_a_plan_and_sees_it_on_the_run_page(
     assert response.status_code == 302 and response["Location"] == f"/t/acme/runs/{run.uid}/"
     page = client.get(response["Location"]).content.decode()
     assert "Run #1" in page and "2 create" in page and "lock released" in page
+    client.force_login(personas.admin)
+    audit_link = "/t/acme/audit/?target=stack:shop/development%231"
+    assert audit_link in client.get(response["Location"]).content.decode()
+    assert "run.queue_plan" in client.get(audit_link).content.decode()
+    client.force_login(personas.deployer)
     # htmx polls the live region; a finished run answers 286 so the polling stops.
     poll = client.get(response["Location"], HTTP_HX_REQUEST="true")
     assert poll.status_code == 286 and poll.content.decode().lstrip().startswith(

@@ -1,5 +1,6 @@
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from deployments.models import Stack, StackRevision
 from tenants.models import AuditEvent, Membership, Tenant
@@ -9,7 +10,7 @@ def test_seed_creates_a_valid_demo_stack_and_a_user_who_can_log_in(db, capsys):
     call_command("seed_demo")
     assert "(created)" in capsys.readouterr().out
     tenant = Tenant.objects.get(slug="demo")
-    user = authenticate(username="demo", password="panka-demo")
+    user = authenticate(RequestFactory().post("/login/"), username="demo", password="panka-demo")
     assert user is not None
     assert Membership.objects.get(tenant=tenant, user=user).role == "admin"
     revision = Stack.objects.get(tenant=tenant, name="shop").latest_revision()
