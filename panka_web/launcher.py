@@ -8,6 +8,7 @@ started, so running it again at once finds every port free.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -52,6 +53,11 @@ def _wait_for_http(
     raise SystemExit(f"{what} did not answer at {url} within {timeout:.0f}s")
 
 
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+        os.killpg(proc.pid, sig)
+
+
 class Launcher:
     def __init__(self) -> None:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
@@ -62,7 +68,9 @@ class Launcher:
         self.emulator_port = int(self.env.get("PANKA_EMULATOR_PORT", "5055"))
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([PYTHON, *args], cwd=ROOT, env=self.env)
+        # Each child leads its own process group, so stopping it also stops what it forked
+        # (django-q2's cluster forks its workers); Ctrl-C reaches only this launcher.
+        proc = subprocess.Popen([PYTHON, *args], cwd=ROOT, env=self.env, start_new_session=True)
         self.children.append((name, proc))
         return proc
 
@@ -129,16 +137,16 @@ class Launcher:
 
     def stop(self) -> None:
         for _, proc in reversed(self.children):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+            _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for name, proc in reversed(self.children):
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 print(f"{name} did not stop in time; killing it", flush=True)
-                proc.kill()
-                proc.wait()
+            # Whatever the leader left behind (forked workers) goes too.
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
 
 
 def main() -> int:

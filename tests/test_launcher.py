@@ -87,6 +87,21 @@ class Run:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
+def _leftovers(data_dir: Path) -> list[int]:
+    """Processes still running with this run's data folder: a stop must leave none
+    (django-q2's cluster forks workers that outlive a parent killed alone)."""
+    marker = f"PANKA_DATA_DIR={data_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def _log_in_and_open_demo_stack(banner: str) -> str:
     url = re.search(r"running at (http://\S+)", banner).group(1)
     user, password = re.search(r"Log in as\s+(\S+) / (\S+)", banner).groups()
@@ -126,6 +141,7 @@ def test_run_command_starts_everything_persists_aws_data_and_restarts_cleanly(tm
     finally:
         assert first.interrupt() == 0, "".join(first.output)
     assert _port_is_free(web_port) and _port_is_free(emulator_port), "a port was left busy"
+    assert _leftovers(tmp_path) == [], "every process the run started must be gone"
 
     second = Run(tmp_path, web_port, emulator_port)
     try:
@@ -141,3 +157,4 @@ def test_run_command_starts_everything_persists_aws_data_and_restarts_cleanly(tm
     finally:
         assert second.interrupt() == 0, "".join(second.output)
     assert _port_is_free(web_port) and _port_is_free(emulator_port)
+    assert _leftovers(tmp_path) == []
