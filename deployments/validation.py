@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from tenants.models import Tenant
 
 from . import spec
-from .spec.model import sorted_findings
+from .spec.expected import expect_stack_name
 
 
 def tenant_policy(tenant: Tenant) -> spec.TenantPolicy:
@@ -35,21 +34,10 @@ def validate_files(
 ) -> spec.ValidationResult:
     """Validate a stack's files for ``tenant``; with ``stack_name``, the Stack document must
     carry that name (it is part of every AWS name and of the state's S3 key)."""
-    result = spec.validate(files, overrides=overrides, policy=tenant_policy(tenant), tenant=tenant.slug)
-    resolved = result.stack
-    if stack_name is None or resolved is None or resolved.name == stack_name or resolved.doc is None:
-        return result
-    line, column = resolved.doc.position(("metadata", "name"))
-    mismatch = spec.Finding(
-        "error",
-        "stack-name-mismatch",
-        f"metadata.name is `{resolved.name}` but this stack is `{stack_name}` in Panka Web",
-        resolved.doc.file,
-        line,
-        column,
-        "metadata.name",
+    result = spec.validate(
+        files, overrides=overrides, policy=tenant_policy(tenant), tenant=tenant.slug
     )
-    return replace(result, findings=sorted_findings([*result.findings, mismatch]))
+    return result if stack_name is None else expect_stack_name(result, stack_name)
 
 
 def summary_counts(result: spec.ValidationResult) -> tuple[int, int]:

@@ -388,6 +388,13 @@ def version_downgrade():
     return list(the_plan.findings), ("stack.yaml", 13, 9)
 
 
+def stack_name_mismatch() -> tuple[list[Finding], Position]:
+    from deployments.spec.expected import expect_stack_name
+
+    result = expect_stack_name(validate(_stack()), "orders")
+    return list(result.findings), ("stack.yaml", 4, 9)
+
+
 CORE_TRIGGERS: dict[str, Trigger] = {
     name.replace("_", "-"): fn
     for name, fn in list(globals().items())
