@@ -5,8 +5,11 @@ architecture.md, "A deployment, step by step" (4–5):
 - creates, updates and replaces run by level; the components of one level have no edge
   between them, so they run on a bounded thread pool;
 - deletes run afterwards, in the plan's (reverse level) order, one level at a time;
-- the state is saved after *each* component, so a crash never loses the record of a
-  resource that AWS created;
+- the state is saved as soon as a component finishes, so a crash never loses the record
+  of a resource that AWS created. Saves are *group commits*: workers record their results
+  in memory and the coordinating thread writes the state, once for every component that
+  finished since its last write. A slow state write then never holds up the components
+  still running (the fencing of format.md §8 makes the writes sequential anyway);
 - cancel takes effect between levels; the first failure stops new work, lets the
   components in flight finish, saves what they did and fails the run naming the
   component and the AWS error;
@@ -18,6 +21,7 @@ No Django here: the caller passes callbacks for logging and cancellation.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -90,6 +94,7 @@ class Applier:
         self.parallelism = max(1, parallelism)
         self.context_options = dict(context_options or {})
         self._state_lock = threading.Lock()
+        self._dirty = False
         self._mutating = 0
 
     # --- public ------------------------------------------------------------------------
@@ -149,6 +154,7 @@ class Applier:
                     self.log(action.component, f"failed: {type(exc).__name__}: {exc}")
                     self._mark_failed(action)
                     failure = failure or (action.component, f"{type(exc).__name__}: {exc}")
+            self._flush()
         return failure, done_count
 
     def _run_action(self, action: StepAction, resources: Mapping[str, Mapping[str, Any]]) -> int:
@@ -221,13 +227,13 @@ class Applier:
                 "config": action.config,
             }
             self._set_outputs(action.component, outcome.attributes)
-            self._save()
+            self._dirty = True
 
     def _record_delete(self, component: str) -> None:
         with self._state_lock:
             self._state.setdefault("resources", {}).pop(component, None)
             self._set_outputs(component, {})
-            self._save()
+            self._dirty = True
 
     def _mark_failed(self, action: StepAction) -> None:
         with self._state_lock:
@@ -236,7 +242,7 @@ class Applier:
                 return
             entry["status"] = "failed"
             entry["updated_at"] = now_rfc3339(time.time())
-            self._save()
+            self._dirty = True
 
     def _set_outputs(self, component: str, attributes: Mapping[str, Any]) -> None:
         outputs = self._state.setdefault("outputs", {})
@@ -245,20 +251,33 @@ class Applier:
         for name, value in attributes.items():
             outputs[f"{component}.{name}"] = value
 
-    def _save(self) -> None:
-        """Write the state as the next version (called with the state lock held)."""
+    def _flush(self) -> None:
+        """Write the state as the next version if anything changed (coordinating thread).
+
+        The S3 write happens outside the state lock, so workers keep recording meanwhile;
+        what they record goes into the next write.
+        """
+        with self._state_lock:
+            if not self._dirty:
+                return
+            snapshot = copy.deepcopy(self._state)
+            self._dirty = False
         self.ensure_lease()
         saved: SavedState = self.store.save(
             self._previous,
-            self._state,
+            snapshot,
             deployment_id=self.deployment_id,
             deployed_by=self.deployed_by,
             revision=self.revision,
         )
         self._previous = saved
-        self._state = successor(saved.state)
+        with self._state_lock:
+            # Keep what the save set (lineage, times) and move on to the next serial.
+            self._state["metadata"] = {**saved.state["metadata"], "serial": saved.serial + 1}
+            self._state["last_update"] = saved.state.get("last_update", "")
 
     def _result(self, status: str, **kwargs: Any) -> ApplyResult:
+        self._flush()
         return ApplyResult(
             status=status, saved=self._previous, mutating_calls=self._mutating, **kwargs
         )

@@ -31,7 +31,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def hook(aws: AwsSettings) -> Iterator[Callable[[str, str, Callable[..., Any]], None]]:
-    """Register a botocore event handler on this thread's cached client for a service;
+    """Register a botocore event handler on the process's cached client for a service;
     removed after the test, since the cached client outlives it."""
     registered: list[tuple[Any, str, Callable[..., Any]]] = []
 

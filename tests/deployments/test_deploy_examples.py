@@ -56,9 +56,9 @@ def mutating_calls(monkeypatch):
         return api
 
     monkeypatch.setattr(boto3.session.Session, "client", hooked)
-    clients._local.__dict__.pop("clients", None)  # new clients, with the hook
+    clients.clear_cache()  # new clients, with the hook
     yield calls
-    clients._local.__dict__.pop("clients", None)
+    clients.clear_cache()
 
 
 def _files(path: Path) -> dict[str, str]:
