@@ -67,7 +67,20 @@ def _claim(pk: int, *, expect: str, to: str) -> Deployment | None:
         run.worker = _worker_name()
         run.waiting_reason = ""
         run.started_at = run.started_at or timezone.now()
-        run.save(update_fields=["status", "worker", "waiting_reason", "started_at"])
+        # A new phase: the reaper gives it a full lease to take its lock before judging it,
+        # and must not mistake the previous phase's (released) lock for this one's.
+        run.heartbeat_at = timezone.now()
+        run.lock_id = ""
+        run.save(
+            update_fields=[
+                "status",
+                "worker",
+                "waiting_reason",
+                "started_at",
+                "heartbeat_at",
+                "lock_id",
+            ]
+        )
         return run
 
 
@@ -401,8 +414,8 @@ def reap() -> int:
         ours = info is not None and run.lock_id and info.lock_id == run.lock_id
         if ours and not info.expired:
             continue
-        if not ours and run.started_at and run.started_at > lease_timeout:
-            continue  # still acquiring, or between acquire and the first heartbeat
+        if not ours and run.heartbeat_at and run.heartbeat_at > lease_timeout:
+            continue  # this phase only began: still taking its lock
         with transaction.atomic():
             fresh = Deployment.objects.select_for_update().get(pk=run.pk)
             if fresh.status not in Deployment.WORKING:

@@ -32,7 +32,10 @@ def _stuck_applying(personas, aws, *, lease: int = 300):
         lease=lease,
     )
     Deployment.objects.filter(pk=run.pk).update(
-        status=Status.APPLYING, lock_id=lease_.lock_id, started_at=timezone.now()
+        status=Status.APPLYING,
+        lock_id=lease_.lock_id,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
     )
     return stack, run
 
@@ -72,3 +75,19 @@ def test_the_worker_command_installs_the_reaper_schedule_once(db):
     assert schedule.func == "deployments.tasks.reap" and schedule.minutes == 1
     assert Schedule.objects.get(name="panka-drift-sweep").func == "deployments.tasks.drift_sweep"
     assert Schedule.objects.count() == 2
+
+
+def test_a_phase_that_just_began_is_not_reaped_for_its_previous_phases_lock(personas, inline_tasks):
+    """An apply claimed a moment ago still carries no lock; the plan's old lock id and old
+    start time must not make it look dead."""
+    stack = deployable_stack(personas)
+    run = Deployment.objects.create(
+        stack=stack, number=1, revision=stack.latest_revision(), environment="development", kind="apply",
+        status=Status.APPLY_QUEUED, requested_by=personas.deployer, lock_id="plan-phase-lock",
+        started_at=timezone.now() - timezone.timedelta(hours=2),
+    )  # fmt: skip
+    claimed = tasks._claim(run.pk, expect=Status.APPLY_QUEUED, to=Status.APPLYING)
+    assert claimed is not None and claimed.lock_id == ""
+    assert tasks.reap() == 0
+    run.refresh_from_db()
+    assert run.status == Status.APPLYING
