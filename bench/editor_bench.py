@@ -21,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = tempfile.mkdtemp(prefix="panka-editor-bench-")
-os.environ.update(PANKA_DATA_DIR=DATA, DJANGO_SETTINGS_MODULE="panka_web.settings", ALLOWED_HOSTS="testserver")
+os.environ.update(
+    PANKA_DATA_DIR=DATA, DJANGO_SETTINGS_MODULE="panka_web.settings", ALLOWED_HOSTS="testserver"
+)
 for name in ("DATABASE_URL", "REDIS_URL"):
     os.environ.pop(name, None)
 

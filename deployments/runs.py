@@ -78,7 +78,9 @@ def queue_run(
         raise RunRefused(f"unknown run kind {kind!r}")
     variables = {str(k): str(v) for k, v in (variables or {}).items()}
     if kind != Deployment.Kind.DESTROY:
-        result = validate_files(revision.files, tenant=tenant, overrides=variables, stack_name=stack.name)
+        result = validate_files(
+            revision.files, tenant=tenant, overrides=variables, stack_name=stack.name
+        )
         if not result.ok:
             first = result.errors[0]
             raise RunRefused(

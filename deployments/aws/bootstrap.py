@@ -15,7 +15,9 @@ def ensure_state_bucket(settings: AwsSettings) -> None:
         s3.head_bucket(Bucket=settings.state_bucket)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
-            raise PreflightError(f"cannot reach state bucket {settings.state_bucket}: {exc}") from exc
+            raise PreflightError(
+                f"cannot reach state bucket {settings.state_bucket}: {exc}"
+            ) from exc
         kwargs: dict[str, object] = {"Bucket": settings.state_bucket}
         if settings.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}

@@ -30,5 +30,11 @@ def provisioner_for(kind: str) -> Provisioner:
 
 
 __all__ = [
-    "Context", "Network", "Observed", "Outcome", "ProvisionError", "Provisioner", "provisioner_for",
+    "Context",
+    "Network",
+    "Observed",
+    "Outcome",
+    "ProvisionError",
+    "Provisioner",
+    "provisioner_for",
 ]

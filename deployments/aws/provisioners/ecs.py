@@ -48,6 +48,7 @@ _GONE_SERVICE = (
 
 # --- calls ---------------------------------------------------------------------------------
 
+
 def _ecs_call(ctx: Context, operation: str, **kwargs: Any) -> dict[str, Any]:
     return ctx.call("ecs", operation, **kwargs)
 

@@ -10,17 +10,24 @@ def default_network(ctx: Context) -> Network:
 
     Used for tenants without networking of their own; the plan says so in a warning.
     """
-    vpcs = ctx.call("ec2", "describe_vpcs", Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+    vpcs = ctx.call("ec2", "describe_vpcs", Filters=[{"Name": "isDefault", "Values": ["true"]}])[
+        "Vpcs"
+    ]
     if not vpcs:
         raise ProvisionError(
             f"the account has no default VPC in {ctx.aws.region}; give the tenant its own network"
         )
     vpc_id = vpcs[0]["VpcId"]
-    subnets = ctx.call("ec2", "describe_subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    subnets = ctx.call("ec2", "describe_subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+        "Subnets"
+    ]
     groups = ctx.call(
         "ec2",
         "describe_security_groups",
-        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}],
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "group-name", "Values": ["default"]},
+        ],
     )["SecurityGroups"]
     return Network(
         vpc_id=vpc_id,

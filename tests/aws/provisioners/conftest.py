@@ -14,7 +14,9 @@ from deployments.spec.kinds import validate_spec
 def make_ctx(aws):
     """``make_ctx(kind, component="c", service="svc", resources={...})`` -> Context."""
 
-    def build(kind: str, component: str = "comp", *, service: str = "svc", resources=None, **extra: Any) -> Context:
+    def build(
+        kind: str, component: str = "comp", *, service: str = "svc", resources=None, **extra: Any
+    ) -> Context:
         logs: list[str] = []
         ctx = Context(
             aws=aws,
@@ -46,4 +48,10 @@ def config_of(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 def state_entry(kind: str, outcome, config: dict[str, Any], service: str = "svc") -> dict[str, Any]:
     """The state entry an apply would record after ``create``/``update``."""
-    return {"id": outcome.id, "type": kind, "attributes": outcome.attributes, "config": config, "service": service}
+    return {
+        "id": outcome.id,
+        "type": kind,
+        "attributes": outcome.attributes,
+        "config": config,
+        "service": service,
+    }
