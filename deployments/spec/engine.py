@@ -228,7 +228,7 @@ class _Validation:
         )
         graph = build_graph(edges.deps)
         for loop in graph.cycles:
-            doc, path = edges.sites[(loop[0], loop[1])]
+            doc, path = edges.site(loop[0], loop[1])
             line, col = doc.position(path)
             self.findings.append(
                 Finding(
@@ -410,14 +410,11 @@ class _Validation:
                     f"component `{env.name}` is already defined in {first.file}:{first.line}",
                 )
                 continue
-            line, col = env.doc.position(("metadata", "name"))
             components[env.name] = Component(
                 name=env.name,
                 kind=env.kind,
                 service=service,
                 file=env.doc.file,
-                line=line,
-                column=col,
                 spec=env.spec,
                 labels=env.labels,
                 annotations=env.annotations,

@@ -41,10 +41,14 @@ class Graph:
 
 def build_graph(deps: Mapping[str, Iterable[str]]) -> Graph:
     """The graph of ``deps``; edges to names that are not nodes are ignored."""
-    nodes = set(deps)
-    clean = {n: frozenset(d for d in ds if d in nodes) for n, ds in deps.items()}
+    nodes = frozenset(deps)
+    clean = {}
+    for n, ds in deps.items():
+        given = frozenset(ds)
+        clean[n] = given if given <= nodes else given & nodes
     levels = _levels(clean)
-    order = tuple(sorted(levels, key=lambda n: (levels[n], n)))
+    # By (level, name): sorted by name, then (stably) by level; two C-level sorts.
+    order = tuple(sorted(sorted(levels), key=levels.__getitem__))
     cycles = _cycles(clean) if len(levels) < len(clean) else ()
     return Graph(clean, levels, order, cycles)
 

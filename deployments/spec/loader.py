@@ -10,6 +10,14 @@ document as soon as it passes the limit. The loop is iterative, so no input can 
 Python's recursion limit, and every failure becomes a :class:`Finding`, never an
 exception (the caller may be a web request).
 
+That loop is the *indexing* loader. Nearly every real file has no tags, anchors, merge
+keys or problems at all, and its positions are never asked for, so files are first
+given to the *plain* loader (:func:`_load_plain`): the same data from the same events,
+without the index and without the bookkeeping only unusual input needs. At the first
+thing it does not handle it gives up, and the indexing loader reads the file from the
+start and reports what it finds. A document's positions, when first needed, come from
+a second, positions-only pass over its file (:class:`Document`).
+
 Scalars are typed by :mod:`.scalars` (the YAML 1.2 core schema, as Go reads them).
 """
 
@@ -19,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+import yaml.cyaml
 from yaml.events import (
     AliasEvent,
     DocumentEndEvent,
@@ -48,7 +57,9 @@ from .scalars import (
 Path = tuple[str | int, ...]
 Pos = tuple[int, int]
 
-_CParser = yaml.CSafeLoader  # only its parser is used: events, never construction
+# libyaml's parser alone (CSafeLoader without its constructor and resolver): events,
+# never construction.
+_CParser = yaml.cyaml.CParser
 
 _MERGE = object()  # the pending key is ``<<``
 _BAD_KEY = object()  # the pending key was refused; its value is built then dropped
@@ -62,28 +73,51 @@ class Document:
     ``values``/``keys`` map a path (``("spec", "ports", 0, "port")``) to where the value
     and its mapping key are written, packed in one int (0-based ``line << 20 | column``;
     a file is at most 256 KiB, so a column fits in 20 bits); :meth:`position` unpacks
-    them into 1-based pairs. Ints rather than the parser's mark objects or tuples: one
-    per node survives the whole validation, and ints are neither allocated as tuples
-    nor tracked by the cyclic garbage collector, whose passes over tens of thousands
-    of live marks cost more than the parsing. Paths under an alias are not indexed
-    (that would expand the alias); lookups fall back to the nearest indexed ancestor.
+    them into 1-based pairs. Ints rather than the parser's mark objects or tuples: they
+    are neither allocated as tuples nor tracked by the cyclic garbage collector. Paths
+    under an alias are not indexed (that would expand the alias); lookups fall back to
+    the nearest indexed ancestor.
+
+    Positions are only needed for findings, and a valid stack has few or none, so the
+    common loader (:func:`_load_plain`) does not index at all: the index is built on
+    first use, for the whole file at once, by a second pass over its events that only
+    records positions (see :class:`_FileIndex`). Documents of files that needed the
+    indexing loader get their index while loading.
     """
 
     file: str
     index: int  # 0-based among the file's non-empty documents
     data: Any
     source: str
-    values: dict[Path, int] = field(default_factory=dict)
-    keys: dict[Path, int] = field(default_factory=dict)
     # (start, end) character offsets of string scalars containing "${", so variable
-    # errors can point at the exact column of the reference.
+    # errors can point at the exact column of the reference. Also the list of strings
+    # variable substitution has to look at.
     spans: dict[Path, tuple[int, int]] = field(default_factory=dict)
     # Source text of non-string scalars: variables are strings, and ``1.10`` must stay
-    # "1.10" rather than become str(1.1).
+    # "1.10" rather than become str(1.1). Not kept for plain decimal integers (the
+    # common case), whose str() is their text.
     texts: dict[Path, str] = field(default_factory=dict)
     nodes: int = 0
     # An alias or a merge key repeats written values at paths the index does not have.
     aliased: bool = False
+    # (values, keys) once known, else the file's lazily built index (None: no positions).
+    where: tuple[dict[Path, int], dict[Path, int]] | _FileIndex | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def values(self) -> dict[Path, int]:
+        return self._positions()[0]
+
+    @property
+    def keys(self) -> dict[Path, int]:
+        return self._positions()[1]
+
+    def _positions(self) -> tuple[dict[Path, int], dict[Path, int]]:
+        where = self.where
+        if where.__class__ is not tuple:
+            where = self.where = where.document(self.index) if where is not None else ({}, {})
+        return where  # type: ignore[return-value]
 
     @property
     def start(self) -> Pos:
@@ -97,15 +131,16 @@ class Document:
         An unindexed path (missing field, inside an alias) resolves to its nearest
         indexed ancestor, preferring that ancestor's key, which is what a reader scans for.
         """
-        pos = self.keys.get(path) if key else None
+        values, keys = self._positions()
+        pos = keys.get(path) if key else None
         if pos is None:
-            pos = self.values.get(path)
+            pos = values.get(path)
         p = path
         while pos is None and p:
             p = p[:-1]
-            pos = self.keys.get(p)
+            pos = keys.get(p)
             if pos is None:
-                pos = self.values.get(p)
+                pos = values.get(p)
         return _unpack(pos) if pos is not None else (1, 1)
 
     def offset_position(self, offset: int) -> Pos:
@@ -113,6 +148,24 @@ class Document:
         line = self.source.count("\n", 0, offset) + 1
         col = offset - (self.source.rfind("\n", 0, offset) + 1) + 1
         return line, col
+
+
+class _FileIndex:
+    """The position index of every document of a file the plain loader took, built on
+    first use (by :func:`_index_positions`) and shared by the file's documents, so a file
+    is indexed at most once."""
+
+    __slots__ = ("text", "ordinals", "indexes")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.ordinals: list[int] = []  # each kept document's place in the stream
+        self.indexes: list[tuple[dict[Path, int], dict[Path, int]]] | None = None
+
+    def document(self, index: int) -> tuple[dict[Path, int], dict[Path, int]]:
+        if self.indexes is None:
+            self.indexes = _index_positions(self.text)
+        return self.indexes[self.ordinals[index]]
 
 
 @dataclass(slots=True)
@@ -233,6 +286,235 @@ def load_file(name: str, raw: str | bytes, budget: NodeBudget | None = None) -> 
 
 
 def load_text(name: str, text: str, budget: NodeBudget) -> LoadedFile:
+    """The file's documents and findings: by the plain loader when the file is ordinary
+    (nearly always), else by the indexing loader, which also reports every problem."""
+    result = _load_plain(name, text, budget)
+    if result is None:
+        result = _load_indexed(name, text, budget)
+    return result
+
+
+class _NotPlain(Exception):
+    """The file has something the plain loader leaves to the indexing loader."""
+
+
+def _load_plain(name: str, text: str, budget: NodeBudget) -> LoadedFile | None:
+    """The fast path: a file without tags, anchors, aliases, merge keys, duplicate keys,
+    out-of-range numbers, syntax errors or anything over a limit, loaded without a
+    position index (:class:`Document` builds it on first use). None for any other file:
+    the indexing loader then loads it from the start and reports what it finds.
+
+    That is nearly every real file, and it makes the per-event work small: no path
+    tuple and no position per node, no frame objects (a collection is attached to its
+    parent when it starts, so only the containers are stacked), and the limits are
+    checked where they are cheapest (depth when a collection starts, nodes and the
+    stack budget when a document ends: without aliases a document has no more nodes
+    than events, so a file is at most read once before it is refused). The budget is
+    only charged when the whole file is accepted, so a fallback starts from the same
+    budget.
+    """
+    parser = _CParser(text)
+    try:
+        return _plain_stream(parser.get_event, name, text, budget)
+    except _NotPlain:
+        return None
+    except (yaml.YAMLError, RecursionError, MemoryError, ValueError, TypeError, OverflowError):
+        return None  # the indexing loader reports it, with its position
+    finally:
+        parser.dispose()
+
+
+def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> LoadedFile:
+    """The event loop of :func:`_load_plain`. Long and flat by necessity: it is the hot
+    path of validation. It must give exactly what the indexing loader gives for the
+    files it accepts (tests/spec/test_loader.py compares the two)."""
+    documents: list[Document] = []
+    positions = _FileIndex(text)
+    ordinal = -1  # the current document's place in the stream, empty ones included
+    max_nodes = limits.MAX_NODES_PER_DOCUMENT
+    max_depth = limits.MAX_DEPTH
+    used = budget.used
+    await_key = _AWAIT
+    scalar_event, alias_event = ScalarEvent, AliasEvent
+    mapping_start, sequence_start = MappingStartEvent, SequenceStartEvent
+    mapping_end, sequence_end = MappingEndEvent, SequenceEndEvent
+    number_start, word_start, words = NUMBER_START, WORD_START, WORDS
+
+    stack: list[Any] = []  # the open collections, outermost first
+    top: Any = None  # the innermost open collection
+    top_map = False
+    key: Any = await_key  # the pending key when ``top`` is a mapping
+    root: Any = None
+    count = 0  # nodes of the current document
+    spans: dict[Path, tuple[int, int]] = {}
+    texts: dict[Path, str] = {}
+
+    while True:
+        event = get_event()
+        cls = event.__class__
+        if cls is scalar_event:
+            if event.tag is not None or event.anchor is not None:
+                raise _NotPlain
+            count += 1
+            raw = event.value
+            if top_map and key is await_key:  # a mapping key: always its text
+                if raw in top or raw == "<<":  # a duplicate, or a merge key
+                    raise _NotPlain
+                key = raw
+                continue
+            value: Any = raw
+            if not event.style:  # plain: the type comes from the text
+                if not raw:
+                    value = None
+                else:
+                    first = raw[0]
+                    if first in number_start:
+                        if (
+                            raw.isdigit()
+                            and len(raw) < 19
+                            and (first != "0" or len(raw) == 1)
+                            and raw.isascii()
+                        ):
+                            value = int(raw)  # the common case, without a regex
+                        else:
+                            problems: list[Finding] = []
+                            value = number(raw, name, problems, event.start_mark)
+                            if problems:
+                                raise _NotPlain
+                            if value is not raw:
+                                texts[_path(stack, key)] = raw
+                    elif first in word_start and raw in words:
+                        value = words[raw]
+                        texts[_path(stack, key)] = raw
+            if value.__class__ is str and "${" in value:
+                here = _path(stack, key)
+                spans[here] = (event.start_mark.index, event.end_mark.index)
+            if top_map:
+                top[key] = value
+                key = await_key
+            elif stack:
+                top.append(value)
+            else:
+                root = value
+        elif cls is mapping_start or cls is sequence_start:
+            if event.tag is not None or event.anchor is not None:
+                raise _NotPlain
+            if len(stack) >= max_depth - 1:
+                raise _NotPlain  # at or near the depth limit: let the indexing loader judge
+            count += 1
+            new: Any = {} if cls is mapping_start else []
+            # Attached as soon as it starts: the same data, in the same key order, as
+            # attaching it when it ends, without remembering the pending key meanwhile.
+            if top_map:
+                if key is await_key:
+                    raise _NotPlain  # a collection used as a key
+                top[key] = new
+                key = await_key
+            elif stack:
+                top.append(new)
+            else:
+                root = new
+            stack.append(new)
+            top = new
+            top_map = cls is mapping_start
+        elif cls is mapping_end or cls is sequence_end:
+            stack.pop()
+            if stack:
+                top = stack[-1]
+                top_map = top.__class__ is dict
+            else:
+                top, top_map = None, False
+            key = await_key
+        elif cls is DocumentStartEvent:
+            root, count, spans, texts = None, 0, {}, {}
+            ordinal += 1
+        elif cls is DocumentEndEvent:
+            used += count
+            if count > max_nodes or used > budget.limit:
+                raise _NotPlain
+            if root is not None:  # "empty documents are ignored" (format.md §2)
+                documents.append(
+                    Document(name, len(documents), root, text, spans, texts, count, where=positions)
+                )
+                positions.ordinals.append(ordinal)
+        elif cls is alias_event:
+            raise _NotPlain
+        elif event is None or cls is StreamEndEvent:
+            break
+    budget.used = used
+    return LoadedFile(name, documents, [])
+
+
+def _path(stack: list[Any], key: Any) -> Path:
+    """The path of the value being read: ``key`` is the pending key when the innermost
+    open collection is a mapping (for a list, the value's index is its length).
+
+    Computed only for the few values that need one (``texts``, ``spans``): every open
+    collection is the newest entry of its parent, as it is attached when it starts, so
+    its key is its parent's last key, or its index its parent's last index.
+    """
+    if not stack:
+        return ()  # a scalar document
+    path: list[str | int] = []
+    for parent in stack[:-1]:
+        path.append(next(reversed(parent)) if parent.__class__ is dict else len(parent) - 1)
+    top = stack[-1]
+    path.append(key if top.__class__ is dict else len(top))
+    return tuple(path)
+
+
+def _index_positions(text: str) -> list[tuple[dict[Path, int], dict[Path, int]]]:
+    """(values, keys) of every document of a file the plain loader took, empty ones
+    included: what the indexing loader records, found by a pass over the events that
+    does nothing else. Such a file has no aliases, merge keys, tags, duplicate or
+    collection keys and no errors, so every path is its plain chain of keys and indexes.
+    """
+    indexes: list[tuple[dict[Path, int], dict[Path, int]]] = []
+    values: dict[Path, int] = {}
+    keys: dict[Path, int] = {}
+    # One [path, is_map, slot] per open collection; slot: the pending key of a mapping
+    # (or _AWAIT), the next index of a list.
+    open_: list[list[Any]] = []
+    parser = _CParser(text)
+    try:
+        get_event = parser.get_event
+        while True:
+            event = get_event()
+            cls = event.__class__
+            if cls is ScalarEvent or cls is MappingStartEvent or cls is SequenceStartEvent:
+                mark = event.start_mark
+                pos = mark.line << 20 | mark.column
+                if not open_:
+                    path: Path = ()
+                else:
+                    frame = open_[-1]
+                    if frame[1]:
+                        if frame[2] is _AWAIT:  # a key (always a scalar here)
+                            frame[2] = event.value
+                            keys[frame[0] + (event.value,)] = pos
+                            continue
+                        path = frame[0] + (frame[2],)
+                        frame[2] = _AWAIT
+                    else:
+                        path = frame[0] + (frame[2],)
+                        frame[2] += 1
+                values[path] = pos
+                if cls is not ScalarEvent:
+                    is_map = cls is MappingStartEvent
+                    open_.append([path, is_map, _AWAIT if is_map else 0])
+            elif cls is MappingEndEvent or cls is SequenceEndEvent:
+                open_.pop()
+            elif cls is DocumentStartEvent:
+                values, keys = {}, {}
+                indexes.append((values, keys))
+            elif event is None or cls is StreamEndEvent:
+                break
+    finally:
+        parser.dispose()
+    return indexes
+
+
+def _load_indexed(name: str, text: str, budget: NodeBudget) -> LoadedFile:
     result = LoadedFile(name, [], [])
     parser = _CParser(text)
     try:
@@ -290,7 +572,7 @@ def _load_stream(parser: Any, name: str, text: str, budget: NodeBudget, result: 
             return
         if event.__class__ is not DocumentStartEvent:
             continue  # StreamStart
-        doc = Document(name, index, None, text)
+        doc = Document(name, index, None, text, where=({}, {}))
         try:
             _load_document(get_event, doc, budget, result.findings)
         except _Abort as stop:
@@ -315,9 +597,10 @@ def _skip_document(get_event: Any) -> None:
 def _load_document(
     get_event: Any, doc: Document, budget: NodeBudget, findings: list[Finding]
 ) -> None:
-    """The event loop. Long and flat by necessity: it is the hot path of validation."""
+    """The indexing loader's event loop: every check of format.md §7 and every position.
+    Long and flat by necessity: large unusual files (anchors, tags) come through here."""
     name = doc.file
-    values, keys, spans, texts = doc.values, doc.keys, doc.spans, doc.texts
+    (values, keys), spans, texts = doc._positions(), doc.spans, doc.texts
     anchors: dict[str, tuple[Any, int, int]] = {}  # name → (object, expanded size, height)
     stack: list[_Frame] = []
     top: _Frame | None = None  # the innermost open collection
@@ -409,9 +692,10 @@ def _load_document(
                             value = int(raw)  # the common case, without a regex
                         else:
                             value = number(raw, name, findings, mark)
+                            if value is not raw:
+                                texts[path] = raw
                     elif first in WORD_START and raw in WORDS:
                         value = WORDS[raw]
-                    if value is not raw:
                         texts[path] = raw
             elif tag is None or tag == "!" or tag == STR_TAG:
                 value = raw

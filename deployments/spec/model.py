@@ -18,8 +18,6 @@ class Component:
     kind: str
     service: str
     file: str
-    line: int  # where `metadata.name` is written
-    column: int
     spec: Any  # plain data after substitution
     labels: dict[str, str]
     annotations: dict[str, str]
@@ -28,6 +26,21 @@ class Component:
     validated: Any = None  # kinds.ValidatedSpec, None for kinds without a schema
     depends_on: frozenset[str] = frozenset()  # direct dependencies, every source merged
     doc: Document | None = field(default=None, repr=False)
+
+    @property
+    def line(self) -> int:
+        """Where ``metadata.name`` is written (1-based)."""
+        return self.position[0]
+
+    @property
+    def column(self) -> int:
+        return self.position[1]
+
+    @property
+    def position(self) -> tuple[int, int]:
+        # Looked up when asked for, not stored when validating: positions are only for
+        # findings, and the first lookup in a file builds its index (loader.Document).
+        return self.doc.position(("metadata", "name")) if self.doc is not None else (1, 1)
 
     @property
     def valid(self) -> bool:

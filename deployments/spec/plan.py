@@ -156,6 +156,12 @@ class Plan:
 # costs more than encoding a small config. ASCII output (escaped) is the C encoder's
 # fastest path, and the text is only ever hashed.
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+# The same text, for the configs plan() builds itself: those are fresh trees from
+# model_dump, which cannot contain a cycle, so the encoder's cycle bookkeeping (an id
+# per container, in and out of a dict) is skipped.
+_TREE_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), default=str, check_circular=False
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -173,10 +179,14 @@ def resource_config(stack: Stack, component: Component) -> dict[str, Any]:
     The kind's normalised config plus what else changes the AWS resource: its kind, its
     service (part of every generated name), the region and its tags.
     """
+    return _resource_config(stack.region, component)
+
+
+def _resource_config(region: str | None, component: Component) -> dict[str, Any]:
     return {
         "kind": component.kind,
         "service": component.service,
-        "region": stack.region,
+        "region": region,
         "labels": dict(sorted(component.labels.items())),
         "spec": component.config(),
     }
@@ -198,10 +208,12 @@ def plan(
     kinds = schema.kinds()
 
     desired = []
+    region = stack.region
+    encode = _TREE_ENCODER.encode
     for name in stack.graph.order:
         component = stack.components[name]
-        config = resource_config(stack, component)
-        text = canonical_json(config)
+        config = _resource_config(region, component)
+        text = encode(config)  # = canonical_json(config)
         digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
         level = stack.graph.levels[name]
         deps = tuple(sorted(component.depends_on))

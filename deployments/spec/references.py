@@ -41,11 +41,24 @@ class Edges:
     deps: dict[str, set[str]] = field(default_factory=dict)  # component → its dependencies
     # (component, dependency) → where the edge is written, for cycle findings
     sites: dict[tuple[str, str], tuple[Document, Path]] = field(default_factory=dict)
+    # Service-level dependsOn: (service, service) → where it is written. One entry
+    # stands for the edges between every component of the two services: a pair of
+    # services of 20 components each makes 400 edges, and only a cycle needs a site.
+    service_sites: dict[tuple[str, str], tuple[Document, Path]] = field(default_factory=dict)
+    service_of: dict[str, str] = field(default_factory=dict)  # component → its service
 
     def add(self, a: str, b: str, doc: Document | None, path: Path) -> None:
         self.deps[a].add(b)
         if doc is not None:
             self.sites.setdefault((a, b), (doc, path))
+
+    def site(self, a: str, b: str) -> tuple[Document, Path]:
+        """Where the edge a → b is written: a component's own reference first, as its
+        edges were added first, else the service-level dependsOn that made it."""
+        found = self.sites.get((a, b))
+        if found is None:
+            found = self.service_sites[(self.service_of[a], self.service_of[b])]
+        return found
 
 
 def resolve(
@@ -127,10 +140,18 @@ def resolve(
                         f"service `{other}` is not in the stack{did_you_mean(other, services)}",
                     )
             else:
+                if (service_name, other) in edges.service_sites:
+                    continue  # written twice: the first place stands, the edges exist
+                edges.service_sites[(service_name, other)] = (doc, path)
+                targets = services[other].components
                 for a in services[service_name].components:
-                    for b in services[other].components:
-                        if a != b:
-                            edges.add(a, b, doc, path)
+                    edges.service_of[a] = service_name
+                    deps = edges.deps[a]
+                    deps.update(targets)
+                    if a in targets:  # never in a validated stack: a is in one service
+                        deps.discard(a)
+                for b in targets:
+                    edges.service_of[b] = other
     return edges
 
 

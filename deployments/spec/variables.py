@@ -79,6 +79,10 @@ class Variables:
         self.overrides = dict(overrides or {})
         self._used: set[tuple[str | None, str]] = set()  # (service or None, name)
         self._used_overrides: set[str] = set()
+        # (text, scope) → its expansion, for texts that expanded without a finding: the
+        # same `${LOG_LEVEL}` is usually written in every component of a service. A
+        # repeat would only mark the same declarations used again.
+        self._expanded: dict[tuple[str, str | None], str] = {}
 
     # -- lookup -----------------------------------------------------------------------
 
@@ -174,6 +178,10 @@ class Variables:
         self, text: str, doc: Document, path: Path, service: str | None, findings: list[Finding]
     ) -> str:
         """One string with its references replaced; problems become findings."""
+        known = self._expanded.get((text, service))
+        if known is not None:
+            return known
+        reported = len(findings)
         out: list[str] = []
         last = 0
         cursor: list[int] = []  # where the last reported reference is in the source
@@ -234,7 +242,10 @@ class Variables:
         if last == 0:
             return text
         out.append(text[last:])
-        return "".join(out)
+        expanded = "".join(out)
+        if len(findings) == reported:
+            self._expanded[(text, service)] = expanded
+        return expanded
 
     def _report(
         self,

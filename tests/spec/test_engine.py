@@ -147,3 +147,22 @@ def test_a_duplicate_service_in_one_file_is_reported_once_and_not_used() -> None
     )
     assert only(result, "duplicate-name").line == 20  # the second `name: web`
     assert result.stack.components["q"].spec["type"] == "first"
+
+
+def test_a_component_knows_where_its_name_is_written() -> None:
+    # Looked up on demand (the loader indexes positions only when one is needed).
+    result = validate(single(component("a"), component("b", spec="dependsOn: [a]\n")))
+    assert [(c.name, c.line, c.column) for c in result.stack.components.values()] == [
+        ("a", 13, 9),
+        ("b", 20, 9),
+    ]
+
+
+def test_numbers_and_booleans_in_labels_and_variables_keep_their_written_text() -> None:
+    stack = STACK.replace(
+        "spec:\n", "spec:\n  variables:\n    N: 0x1F\n    F: 1.10\n    B: True\n    I: 42\n"
+    )
+    meta = "  labels: {n: 0x1F, f: 1.10, b: True, i: 42}\n"
+    result = validate(single(component("a", meta=meta), stack=stack))
+    assert result.stack.variables == {"N": "0x1F", "F": "1.10", "B": "True", "I": "42"}
+    assert result.stack.components["a"].labels == {"n": "0x1F", "f": "1.10", "b": "True", "i": "42"}

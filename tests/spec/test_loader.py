@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import yaml
 
 from deployments.spec import limits
-from deployments.spec.loader import NodeBudget, load_file, load_text
+from deployments.spec.loader import NodeBudget, _load_indexed, _load_plain, load_file, load_text
 
 from .conftest import dedent
 
@@ -191,3 +194,78 @@ def test_string_scalars_with_references_keep_their_source_span() -> None:
     doc = only_doc(text)
     start, end = doc.spans[("a",)]
     assert text[start:end] == '"x ${B}"'
+
+
+# --- the plain loader (the fast path) against the indexing loader ----------------------
+
+_REPO = Path(__file__).resolve().parents[2]
+_CORPUS = [
+    *sorted((_REPO / "examples").rglob("*.y*ml")),
+    *sorted((_REPO.parent / "shared" / "fixtures" / "panka-examples").rglob("*.y*ml")),
+]
+_ODD = {
+    "scalars": "a: 1\nb: 1.10\nc: 0x1F\nd: 0123\ne: ~\nf:\ng: True\nh: .inf\ni: -7\nj: '3'\n",
+    "words": "a: [yes, off, null, Null, NULL, false, FALSE, 2024-01-01, +1, -.5, .NaN]\n",
+    "references": 'a: "x ${B}"\nb: [y, "${C:-d}", {e: "$${F}"}]\nc: {d: {e: "${G}"}}\n',
+    "nested": "a:\n  - b: [1, [2, {c: 3}]]\n    d: {e: [f, {g: h}]}\n  - [i, j]\n",
+    "documents": "# c\r\n---\r\na: 1\r\n---\r\n---\r\nb: '---'\r\n...\r\n",
+    "scalar documents": "--- 1\n--- x\n--- ''\n---\n",
+    "block scalars": "a: |\n  x ${Y}\n  z\nb: >-\n  folded\n  text\n",
+    "empty collections": "a: {}\nb: []\nc: [{}, []]\n",
+    "keys": "\"a b\": 2\n3: 4\n? c\n: 5\n'x': 6\n",
+    "quoted merge key": "'<<': 1\nb: 2\n",
+}
+
+
+def _plain_cases() -> dict[str, str]:
+    cases = {str(p.relative_to(_REPO.parent)): p.read_text() for p in _CORPUS}
+    cases.update(_ODD)
+    return cases
+
+
+@pytest.mark.parametrize("text", list(_plain_cases().values()), ids=list(_plain_cases()))
+def test_the_plain_loader_gives_what_the_indexing_loader_gives(text: str) -> None:
+    plain = _load_plain("f.yaml", text, NodeBudget())
+    indexed = _load_indexed("f.yaml", text, NodeBudget())
+    if plain is None:  # left to the indexing loader, which then is the only result
+        assert load_text("f.yaml", text, NodeBudget()) == indexed
+        return
+    assert plain.findings == indexed.findings == []
+    assert plain.incomplete == indexed.incomplete
+    assert len(plain.documents) == len(indexed.documents)
+    for a, b in zip(plain.documents, indexed.documents, strict=True):
+        assert (a.index, a.data, a.nodes, a.aliased) == (b.index, b.data, b.nodes, b.aliased)
+        assert list(a.data) == list(b.data) if isinstance(a.data, dict) else True  # key order
+        assert a.texts == b.texts
+        assert list(a.spans.items()) == list(b.spans.items())  # document order
+        assert (a.values, a.keys) == (b.values, b.keys)  # built on first use, the same
+
+
+def test_the_plain_loader_takes_the_ordinary_files() -> None:
+    for name in ("scalars", "references", "nested", "documents", "keys", "block scalars"):
+        assert _load_plain("f.yaml", _ODD[name], NodeBudget()) is not None, name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",  # anchors and aliases
+        "a: !!str 1\n",  # tags
+        "d: {a: 1}\ne:\n  <<: {b: 2}\n",  # merge keys
+        "a: 1\na: 2\n",  # duplicate keys
+        "? [a]\n: 1\n",  # a collection as a key
+        "n: 99999999999999999999\n",  # out of range
+        "a: [1, 2\n",  # a syntax error
+        "a: " + "[" * 70 + "]" * 70 + "\n",  # too deep
+    ],
+)
+def test_anything_unusual_is_left_to_the_indexing_loader(text: str) -> None:
+    assert _load_plain("f.yaml", text, NodeBudget()) is None
+
+
+def test_the_plain_loader_charges_the_budget_only_for_a_whole_file() -> None:
+    budget = NodeBudget(limit=50)
+    assert _load_plain("a.yaml", "x: [" + ", ".join(["1"] * 40) + "]\n", budget) is not None
+    assert budget.used == 43  # the mapping, its key, the list and its 40 items
+    assert _load_plain("b.yaml", "y: [" + ", ".join(["1"] * 40) + "]\n", budget) is None
+    assert budget.used == 43  # the indexing loader then reports it from the same budget

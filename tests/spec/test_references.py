@@ -142,7 +142,20 @@ def test_a_cycle_through_service_depends_on_is_reported() -> None:
         component("a"),
         component("d", service="data", spec="dependsOn: [a]\n"),
     )
-    assert only(validate(files), "dependency-cycle").message == "dependency cycle: a → d → a"
+    finding = only(validate(files), "dependency-cycle")
+    assert finding.message == "dependency cycle: a → d → a"
+    # a → d is made by the Service's dependsOn: the finding points at that entry.
+    assert (finding.line, finding.column, finding.path) == (15, 15, "spec.dependsOn[0]")
+
+
+def test_a_components_own_reference_is_where_a_cycle_edge_is_written() -> None:
+    files = single(
+        service("web", depends="data"),
+        component("a", spec="dependsOn: [d]\n"),  # the same edge as the Service's
+        component("d", service="data", spec="dependsOn: [a]\n"),
+    )
+    finding = only(validate(files), "dependency-cycle")
+    assert (finding.line, finding.column, finding.path) == (23, 15, "spec.dependsOn[0]")
 
 
 def test_an_unknown_service_in_depends_on_is_reported() -> None:

@@ -174,3 +174,26 @@ def test_the_loaded_document_is_not_mutated_by_substitution() -> None:
     files = single(component("q", spec="type: ${T}\n"), stack=stack_with("T: a"))
     assert spec_of(validate(files, overrides={"T": "b"}))["type"] == "b"
     assert spec_of(validate(files))["type"] == "a"
+
+
+def test_the_same_text_expands_in_each_components_own_scope() -> None:
+    # Expansions are remembered per (text, service) within a validation.
+    files = single(
+        service("web", "T: from-web"),
+        service("api", "T: from-api"),
+        component("a", spec="type: ${T}\n"),
+        component("b", spec="type: ${T}\n", service="api"),
+        component("c", spec="type: ${T}\n"),
+        stack=stack_with("T: from-stack"),
+    )
+    result = validate(files)
+    assert [spec_of(result, n)["type"] for n in "abc"] == ["from-web", "from-api", "from-web"]
+
+
+def test_the_same_unresolved_text_is_reported_at_every_place() -> None:
+    files = single(
+        component("a", spec="type: ${NOPE}\n"),
+        component("b", spec="type: ${NOPE}\n"),
+    )
+    found = [f for f in validate(files).findings if f.code == "unresolved-variable"]
+    assert [(f.line, f.column) for f in found] == [(16, 9), (24, 9)]

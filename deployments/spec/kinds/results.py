@@ -46,7 +46,7 @@ class KindDef:
     component: bool = True  # False for Stack and Service
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ValidatedSpec:
     """One validated ``spec:``. Treat ``model`` as read-only: sections left out of a spec
     share one default instance across validations (common.section)."""
@@ -92,7 +92,10 @@ class ValidatedSpec:
         dependsOn excluded). ``{}`` for a spec with errors, which can never be planned."""
         if self.model is None or self.definition is None or self.definition.loose:
             return {}
-        config = self.model.model_dump(mode="json", by_alias=True)  # type: ignore[attr-defined]
+        # model_dump(mode="json", by_alias=True), minus its Python wrapper: that passes
+        # all fifteen options on every call, which costs a fifth of dumping a small spec.
+        model: Any = self.model
+        config = model.__pydantic_serializer__.to_python(model, mode="json", by_alias=True)
         if "tags" in config:  # inherited, so dumped first; read better after the kind's own fields
             config["tags"] = config.pop("tags")
         return config
