@@ -78,7 +78,7 @@ class _Validation:
         stack = self._assemble(loaded, layout, tuple(sorted(files)))
         if stack is not None and self.policy is not None:
             self.findings.extend(self.policy.check(stack))
-        return ValidationResult(sorted_findings(self.findings), stack)
+        return ValidationResult(sorted_findings(_without_cascades(self.findings)), stack)
 
     # -- layer 1: limits and YAML -----------------------------------------------------
 
@@ -503,3 +503,18 @@ def _service_depends(doc: Document, spec: Any) -> list[tuple[str, Document, tupl
     if not isinstance(names, list):
         return []
     return [(n, doc, ("spec", "dependsOn", i)) for i, n in enumerate(names) if isinstance(n, str)]
+
+
+# Schema codes that only restate an unresolved variable: `replicas: ${NOPE}` is first of
+# all an undefined variable, and "must be a whole number (got '${NOPE}')" on the same
+# field would send the reader after the wrong problem.
+_CASCADE_CODES = frozenset({"invalid-type", "invalid-value"})
+
+
+def _without_cascades(findings: list[Finding]) -> list[Finding]:
+    unresolved = {(f.file, f.path) for f in findings if f.code == "unresolved-variable"}
+    if not unresolved:
+        return findings
+    return [
+        f for f in findings if not (f.code in _CASCADE_CODES and (f.file, f.path) in unresolved)
+    ]

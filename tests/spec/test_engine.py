@@ -166,3 +166,35 @@ def test_numbers_and_booleans_in_labels_and_variables_keep_their_written_text() 
     result = validate(single(component("a", meta=meta), stack=stack))
     assert result.stack.variables == {"N": "0x1F", "F": "1.10", "B": "True", "I": "42"}
     assert result.stack.components["a"].labels == {"n": "0x1F", "f": "1.10", "b": "True", "i": "42"}
+
+
+def test_an_unresolved_variable_is_not_also_reported_as_a_wrong_type() -> None:
+    from deployments.spec import validate
+
+    files = {
+        "stack.yaml": "apiVersion: core.panka.io/v1\nkind: Stack\nmetadata:\n  name: shop\n"
+        "spec:\n  provider:\n    name: aws\n    region: us-east-1\n",
+        "services/api/q.yaml": "apiVersion: components.panka.io/v1\nkind: SQS\nmetadata:\n"
+        "  name: orders\nspec:\n  visibilityTimeout: ${NOPE}\n  delaySeconds: abc\n",
+    }
+    codes = [(f.code, f.path) for f in validate(files).findings]
+    assert ("unresolved-variable", "spec.visibilityTimeout") in codes
+    assert ("invalid-type", "spec.visibilityTimeout") not in codes
+
+
+def test_only_the_cascade_on_the_same_field_is_dropped() -> None:
+    from deployments.spec.engine import _without_cascades
+    from deployments.spec.findings import Finding
+
+    findings = [
+        Finding("error", "unresolved-variable", "m", "a.yaml", 6, 22, "spec.visibilityTimeout"),
+        Finding("error", "invalid-type", "m", "a.yaml", 6, 22, "spec.visibilityTimeout"),
+        Finding("error", "invalid-type", "m", "a.yaml", 7, 17, "spec.delaySeconds"),
+        Finding("error", "invalid-type", "m", "b.yaml", 6, 22, "spec.visibilityTimeout"),
+    ]
+    kept = _without_cascades(findings)
+    assert [(f.file, f.path, f.code) for f in kept] == [
+        ("a.yaml", "spec.visibilityTimeout", "unresolved-variable"),
+        ("a.yaml", "spec.delaySeconds", "invalid-type"),
+        ("b.yaml", "spec.visibilityTimeout", "invalid-type"),
+    ]
