@@ -987,54 +987,53 @@ class RdsProvisioner:
     def _delete_instance(
         self, ctx: Context, ident: str, *, snapshot: bool, status: str | None
     ) -> None:
-        if status != "deleting":
-            kwargs: dict[str, Any] = {"SkipFinalSnapshot": True}
-            if snapshot:
-                kwargs = {
-                    "SkipFinalSnapshot": False,
-                    "FinalDBSnapshotIdentifier": _final_snapshot(ident),
-                }
-            try:
-                ctx.call("rds", "delete_db_instance", DBInstanceIdentifier=ident, **kwargs)
-                ctx.log(
-                    f"deleting RDS instance {ident}"
-                    + (
-                        f" (final snapshot {kwargs['FinalDBSnapshotIdentifier']})"
-                        if snapshot
-                        else ""
-                    )
-                )
-            except ProvisionError as exc:
-                if exc.code == "DBInstanceNotFound":
-                    return
-                raise
-        wait_for(ctx, "rds", "db_instance_deleted", DBInstanceIdentifier=ident)
+        self._delete(
+            ctx, ident, snapshot=snapshot, status=status, what="RDS instance", unit="instance"
+        )
 
     def _delete_cluster(
         self, ctx: Context, ident: str, *, snapshot: bool, status: str | None
     ) -> None:
+        self._delete(
+            ctx, ident, snapshot=snapshot, status=status, what="Aurora cluster", unit="cluster"
+        )
+
+    def _delete(
+        self, ctx: Context, ident: str, *, snapshot: bool, status: str | None, what: str, unit: str
+    ) -> None:
+        """Delete a DB instance or cluster (``unit``), with a final snapshot when asked,
+        and wait until it is gone; one that is already gone is fine."""
+        operation, id_param, missing, waiter = {
+            "instance": (
+                "delete_db_instance",
+                "DBInstanceIdentifier",
+                "DBInstanceNotFound",
+                "db_instance_deleted",
+            ),
+            "cluster": (
+                "delete_db_cluster",
+                "DBClusterIdentifier",
+                "DBClusterNotFoundFault",
+                "db_cluster_deleted",
+            ),
+        }[unit]
         if status != "deleting":
             kwargs: dict[str, Any] = {"SkipFinalSnapshot": True}
+            note = ""
             if snapshot:
                 kwargs = {
                     "SkipFinalSnapshot": False,
                     "FinalDBSnapshotIdentifier": _final_snapshot(ident),
                 }
+                note = f" (final snapshot {kwargs['FinalDBSnapshotIdentifier']})"
             try:
-                ctx.call("rds", "delete_db_cluster", DBClusterIdentifier=ident, **kwargs)
-                ctx.log(
-                    f"deleting Aurora cluster {ident}"
-                    + (
-                        f" (final snapshot {kwargs['FinalDBSnapshotIdentifier']})"
-                        if snapshot
-                        else ""
-                    )
-                )
+                ctx.call("rds", operation, **{id_param: ident}, **kwargs)
+                ctx.log(f"deleting {what} {ident}{note}")
             except ProvisionError as exc:
-                if exc.code == "DBClusterNotFoundFault":
+                if exc.code == missing:
                     return
                 raise
-        wait_for(ctx, "rds", "db_cluster_deleted", DBClusterIdentifier=ident)
+        wait_for(ctx, "rds", waiter, **{id_param: ident})
 
     # --- read ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from deployments.aws.provisioners import Context
 from deployments.spec.kinds import validate_spec
@@ -55,3 +56,25 @@ def state_entry(kind: str, outcome, config: dict[str, Any], service: str = "svc"
         "config": config,
         "service": service,
     }
+
+
+def aws_error(code: str, message: str, status: int):
+    """A botocore ``before-call`` result that makes the call fail with this AWS error."""
+    body = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return AWSResponse("http://emulator", status, {}, None), body
+
+
+def failing(hook, service: str, operation: str, errors: list) -> list[str]:
+    """Make the next calls of ``operation`` fail with ``errors``, in order; returns the
+    list of attempts, which grows with every call."""
+    attempts: list[str] = []
+
+    def handler(**kwargs):
+        attempts.append(operation)
+        return errors.pop(0) if errors else None
+
+    hook(service, f"before-call.{service}.{operation}", handler)
+    return attempts

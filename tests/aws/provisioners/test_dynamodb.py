@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from deployments.aws.clients import client
 from deployments.aws.provisioners import ProvisionError, provisioner_for
 
-from .conftest import config_of, state_entry
+from .conftest import aws_error, config_of, failing, state_entry
 
 DYNAMODB = provisioner_for("DynamoDB")
 NAME = "shop-dev-svc-comp"
-
-
-def aws_error(code: str, message: str, status: int):
-    """A botocore ``before-call`` result that makes the call fail with this AWS error."""
-    body = {
-        "Error": {"Code": code, "Message": message},
-        "ResponseMetadata": {"HTTPStatusCode": status},
-    }
-    return AWSResponse("http://emulator", status, {}, None), body
-
-
-def failing(hook, service: str, operation: str, errors: list) -> list[str]:
-    """Make the next calls of ``operation`` fail with ``errors``, in order; returns the
-    list of attempts, which grows with every call."""
-    attempts: list[str] = []
-
-    def handler(**kwargs):
-        attempts.append(operation)
-        return errors.pop(0) if errors else None
-
-    hook(service, f"before-call.{service}.{operation}", handler)
-    return attempts
 
 
 def table_config(**spec):
