@@ -12,6 +12,7 @@ COPY pyproject.toml constraints.txt ./
 # copied, so a code change does not invalidate this layer.
 RUN /venv/bin/pip install -c constraints.txt .
 COPY . .
+ENV PANKA_STATIC_MANIFEST=true
 RUN SECRET_KEY=collectstatic-only PANKA_DATA_DIR=/tmp/var /venv/bin/python manage.py collectstatic --no-input -v 0
 
 FROM python:3.11-slim
@@ -19,7 +20,7 @@ RUN useradd --create-home --uid 10001 panka
 WORKDIR /app
 COPY --from=build /venv /venv
 COPY --from=build --chown=panka:panka /app /app
-ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PANKA_DATA_DIR=/app/var
+ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PANKA_DATA_DIR=/app/var PANKA_STATIC_MANIFEST=true
 USER panka
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \

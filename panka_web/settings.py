@@ -144,21 +144,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
-# After collectstatic (the Docker image) files get hashed names and far-future caching;
-# without it (make run, tests) whitenoise serves straight from the finders.
-_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+# PANKA_STATIC_MANIFEST (the Docker image sets it, before collectstatic and at run time):
+# hashed, compressed files served with far-future caching. Without it (make run, tests)
+# whitenoise serves straight from the app and project folders.
+STATIC_MANIFEST = env.bool("PANKA_STATIC_MANIFEST", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if _COLLECTED
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = not _COLLECTED
-if not _COLLECTED:
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+if not STATIC_MANIFEST:
     # whitenoise warns on every request about a missing STATIC_ROOT; an empty one is fine.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 

@@ -117,3 +117,21 @@ def test_a_bad_value_fails_at_start_naming_the_variable(tmp_path, name, value):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert name in result.stderr
+
+
+def test_the_static_manifest_switch_picks_hashed_compressed_files(tmp_path):
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PANKA_", "DATABASE_", "REDIS_"))
+    }
+    env.update(
+        PANKA_DATA_DIR=str(tmp_path),
+        PANKA_STATIC_MANIFEST="true",
+        DJANGO_SETTINGS_MODULE="panka_web.settings",
+    )
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.STORAGES['staticfiles']['BACKEND'])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "whitenoise.storage.CompressedManifestStaticFilesStorage", (
+        result.stderr
+    )
