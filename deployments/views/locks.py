@@ -93,8 +93,17 @@ def platform_locks(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _back(slug: str, stack_name: str, environment: str) -> HttpResponse:
-    return redirect(reverse("stack_detail", args=[slug, stack_name]) + f"#env-{environment}")
+def _lock_action(
+    request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str, *, need, do
+) -> HttpResponse:
+    """Access check, the lock operation (``do(stack) -> message``), a message, back to the
+    environment's card: the shape every lock action shares."""
+    access, stack = get_stack_environment_for_user(request.user, slug, stack_name, environment, need=need)
+    try:
+        messages.success(request, do(stack))
+    except lock_ops.LockRefused as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("stack_detail", args=[slug, stack.name]) + f"#env-{environment}")
 
 
 @login_required
@@ -102,24 +111,18 @@ def _back(slug: str, stack_name: str, environment: str) -> HttpResponse:
 def lock_environment(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_environment_for_user(
-        request.user, slug, stack_name, environment, need=Right.DEPLOY
-    )
-    try:
-        hours = int(request.POST.get("hours") or 8)
+    def do(stack) -> str:
+        try:
+            hours = int(request.POST.get("hours") or 8)
+        except ValueError:
+            raise lock_ops.LockRefused("hours must be a whole number") from None
         lock_ops.take_manual_lock(
             stack=stack, environment=environment, actor=request.user, reason=request.POST.get("reason", ""),
             hours=hours, request=request,
         )  # fmt: skip
-        messages.success(
-            request,
-            f"{environment} is locked: no run of {stack.name} starts there until you release it.",
-        )
-    except ValueError:
-        messages.error(request, "hours must be a whole number")
-    except lock_ops.LockRefused as exc:
-        messages.error(request, str(exc))
-    return _back(slug, stack.name, environment)
+        return f"{environment} is locked: no run of {stack.name} starts there until you release it."
+
+    return _lock_action(request, slug, stack_name, environment, need=Right.DEPLOY, do=do)
 
 
 @login_required
@@ -127,18 +130,14 @@ def lock_environment(
 def unlock_environment(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_environment_for_user(
-        request.user, slug, stack_name, environment, need=Right.DEPLOY
-    )
-    try:
+    def do(stack) -> str:
         lock_ops.release_manual_lock(
             stack=stack, environment=environment, lock_id=request.POST.get("lock_id", ""), actor=request.user,
             request=request,
         )  # fmt: skip
-        messages.success(request, f"{environment} is unlocked.")
-    except lock_ops.LockRefused as exc:
-        messages.error(request, str(exc))
-    return _back(slug, stack.name, environment)
+        return f"{environment} is unlocked."
+
+    return _lock_action(request, slug, stack_name, environment, need=Right.DEPLOY, do=do)
 
 
 @login_required
@@ -146,15 +145,11 @@ def unlock_environment(
 def force_unlock(
     request: AuthenticatedHttpRequest, slug: str, stack_name: str, environment: str
 ) -> HttpResponse:
-    access, stack = get_stack_environment_for_user(
-        request.user, slug, stack_name, environment, need=Right.ADMIN
-    )
-    try:
+    def do(stack) -> str:
         previous = lock_ops.force_unlock(
             stack=stack, environment=environment, lock_id=request.POST.get("lock_id", ""), actor=request.user,
             reason=request.POST.get("reason", ""), request=request,
         )  # fmt: skip
-        messages.success(request, f"Removed the lock held by {previous.owner}.")
-    except lock_ops.LockRefused as exc:
-        messages.error(request, str(exc))
-    return _back(slug, stack.name, environment)
+        return f"Removed the lock held by {previous.owner}."
+
+    return _lock_action(request, slug, stack_name, environment, need=Right.ADMIN, do=do)

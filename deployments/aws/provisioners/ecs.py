@@ -594,19 +594,7 @@ def _resource_id(cluster: str, name: str) -> str:
 def _converge_autoscaling(
     ctx: Context, cluster: str, name: str, autoscaling: Mapping[str, Any]
 ) -> None:
-    resource = _resource_id(cluster, name)
-    scope = {
-        "ServiceNamespace": "ecs",
-        "ResourceId": resource,
-        "ScalableDimension": SCALABLE_DIMENSION,
-    }
-    targets = ctx.call(
-        "application-autoscaling",
-        "describe_scalable_targets",
-        ServiceNamespace="ecs",
-        ResourceIds=[resource],
-        ScalableDimension=SCALABLE_DIMENSION,
-    ).get("ScalableTargets", [])
+    scope, targets = _scalable_target(ctx, cluster, name)
     if not autoscaling.get("enabled"):
         if targets:
             _remove_autoscaling(ctx, cluster, name)
@@ -654,21 +642,20 @@ def _converge_autoscaling(
             )
 
 
+def _scalable_target(ctx: Context, cluster: str, name: str) -> tuple[dict[str, str], list[Any]]:
+    """The autoscaling scope of an ECS service and its registered targets (none or one)."""
+    resource = _resource_id(cluster, name)
+    scope = {"ServiceNamespace": "ecs", "ResourceId": resource, "ScalableDimension": SCALABLE_DIMENSION}
+    targets = ctx.call(
+        "application-autoscaling", "describe_scalable_targets", ServiceNamespace="ecs",
+        ResourceIds=[resource], ScalableDimension=SCALABLE_DIMENSION,
+    ).get("ScalableTargets", [])  # fmt: skip
+    return scope, targets
+
+
 def _remove_autoscaling(ctx: Context, cluster: str, name: str) -> None:
     """Deregistering the target deletes its policies on AWS; moto keeps them, so they go first."""
-    resource = _resource_id(cluster, name)
-    scope = {
-        "ServiceNamespace": "ecs",
-        "ResourceId": resource,
-        "ScalableDimension": SCALABLE_DIMENSION,
-    }
-    targets = ctx.call(
-        "application-autoscaling",
-        "describe_scalable_targets",
-        ServiceNamespace="ecs",
-        ResourceIds=[resource],
-        ScalableDimension=SCALABLE_DIMENSION,
-    ).get("ScalableTargets", [])
+    scope, targets = _scalable_target(ctx, cluster, name)
     if not targets:
         return
     policies = ctx.call("application-autoscaling", "describe_scaling_policies", **scope).get(
