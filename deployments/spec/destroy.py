@@ -18,4 +18,6 @@ def plan_destroy(state: Mapping[str, Any] | None, *, stack: str, environment: st
         name=stack, tenant=None, description="", labels={}, provider={}, variables={},
         services={}, components={}, graph=build_graph({}), layout="", files=(),
     )  # fmt: skip
-    return Plan(stack, environment, tuple(_deletes(resources, nothing)), tuple(findings), serial, lineage)
+    return Plan(
+        stack, environment, tuple(_deletes(resources, nothing)), tuple(findings), serial, lineage
+    )

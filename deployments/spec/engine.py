@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import limits, schema, suggest
+from . import gcpause, limits, schema, suggest
 from .envelope import NOT_DEPLOYABLE_KINDS, STRUCTURAL_KINDS, Envelope, check_envelope, name_problem
 from .findings import Finding
 from .graph import build_graph
@@ -35,7 +35,7 @@ def validate(
     ``overrides`` are deploy-time variables (``NAME`` or ``service.NAME``); ``tenant`` is
     the tenant the stack is uploaded to (checked against the Stack's metadata.tenant).
     """
-    with suggest.limited():
+    with suggest.limited(), gcpause.paused():
         return _Validation(files, overrides or {}, policy, tenant).run()
 
 
@@ -214,7 +214,16 @@ class _Validation:
         deployable = frozenset(kinds.DEPLOYABLE_KINDS)
         schema_kinds = frozenset(kinds.KIND_NAMES)
         for component in components.values():
-            self._resolve_component(component, variables, deployable, schema_kinds)
+            self._resolve_component(component, variables, deployable)
+        # The kinds' schemas, one kind after the other (by name within a kind): running
+        # one schema many times in a row keeps its validators in the CPU's caches, which
+        # makes pydantic a quarter faster than alternating kinds in name order.
+        for component in sorted(components.values(), key=_kind_of):
+            if component.kind in schema_kinds:
+                assert component.doc is not None
+                component.validated = schema.validate_spec(
+                    component.kind, component.spec, component.doc, self.findings
+                )
 
         # A reference to a document that is already an error (unknown kind, broken
         # envelope) would only repeat that error.
@@ -448,7 +457,6 @@ class _Validation:
         component: Component,
         variables: Variables,
         deployable: frozenset[str],
-        schema_kinds: frozenset[str],
     ) -> None:
         doc = component.doc
         assert doc is not None
@@ -479,16 +487,16 @@ class _Validation:
                 f"kind {component.kind} is "
                 "recognised but cannot be deployed by this version of Panka Web",
             )
-        if component.kind in schema_kinds:
-            component.validated = schema.validate_spec(
-                component.kind, component.spec, doc, self.findings
-            )
 
     def _at(
         self, doc: Document, path: tuple[str, ...], code: str, message: str, *, key: bool = False
     ) -> None:
         line, col = doc.position(path, key=key)
         self.findings.append(Finding("error", code, message, doc.file, line, col, ".".join(path)))
+
+
+def _kind_of(component: Component) -> str:
+    return component.kind
 
 
 def _written_name(doc: Document) -> str:

@@ -64,14 +64,16 @@ def _levels(deps: Mapping[str, frozenset[str]]) -> dict[str, int]:
     ready = deque(n for n, count in waiting.items() if count == 0)
     for n in ready:
         levels[n] = 0
+    get = levels.get
     while ready:
         n = ready.popleft()
+        level = levels[n] + 1  # final: every dependency of n came out of the queue before it
         for m in dependents[n]:
-            level = levels[n] + 1
-            if levels.get(m, -1) < level:
+            if get(m, -1) < level:
                 levels[m] = level
-            waiting[m] -= 1
-            if waiting[m] == 0:
+            left = waiting[m] - 1
+            waiting[m] = left
+            if not left:
                 ready.append(m)
     # A node whose count never reached zero sits in or after a cycle: no level.
     return {n: levels[n] for n, count in waiting.items() if count == 0}

@@ -156,13 +156,18 @@ def resolve(
 
 
 def _references(component: Component) -> list[Any]:
-    refs: list[Any] = []
-    seen: set[tuple[Path, str]] = set()
-    if component.validated is not None:
-        for ref in component.validated.references():
-            seen.add((tuple(ref.path), ref.component))
-            refs.append(ref)
     depends = component.spec.get("dependsOn") if isinstance(component.spec, dict) else None
+    validated = component.validated
+    if validated is not None:
+        refs: list[Any] = validated.references()
+        data = validated.data
+        if not isinstance(depends, list) or (
+            isinstance(data, dict) and data.get("dependsOn") is depends and "" not in depends
+        ):
+            return refs  # the kind listed every name of this very list: nothing to add
+    else:
+        refs = []
+    seen = {(tuple(ref.path), ref.component) for ref in refs}
     if isinstance(depends, list):
         for i, name in enumerate(depends):
             if isinstance(name, str) and (("dependsOn", i), name) not in seen:

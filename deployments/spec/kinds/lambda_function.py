@@ -233,7 +233,8 @@ def lambda_refs(data: dict) -> list[Ref]:
         for i, trigger in enumerate(triggers):
             if not isinstance(trigger, dict):
                 continue
-            kind = SOURCE_KINDS.get(trigger.get("type"))  # type: ignore[arg-type]
+            written = trigger.get("type")  # any YAML value: a list is not a dict key
+            kind = SOURCE_KINDS.get(written) if isinstance(written, str) else None
             source = trigger.get("source")
             if kind is None or not isinstance(source, dict):
                 continue

@@ -202,7 +202,8 @@ def sns_refs(data: dict) -> list[Ref]:
                 continue
             component = sub.get("component")
             if isinstance(component, str) and component:
-                kind = COMPONENT_PROTOCOLS.get(sub.get("protocol"))  # type: ignore[arg-type]
+                protocol = sub.get("protocol")  # any YAML value: a list is not a dict key
+                kind = COMPONENT_PROTOCOLS.get(protocol) if isinstance(protocol, str) else None
                 targets = frozenset({kind}) if kind else frozenset(COMPONENT_PROTOCOLS.values())
                 refs.append(Ref(("subscriptions", i, "component"), component, None, targets))
     return refs

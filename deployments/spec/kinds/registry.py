@@ -152,7 +152,8 @@ def _validate(definition: KindDef, spec: object) -> ValidatedSpec:
         return ValidatedSpec(definition.name, None, issues, None, definition)
     data = spec if definition.loose else walk(definition.model, spec, (), issues)
     try:
-        model = definition.model.model_validate(data)
+        # = model_validate(data), without its Python wrapper and its keyword arguments
+        model = definition.model.__pydantic_validator__.validate_python(data)
     except ValidationError as exc:
         issues.extend(issues_from(exc))
         model = None

@@ -34,6 +34,9 @@ class _Level:
     keep_null: frozenset[str]
     folded: dict[str, str]  # lower-case name -> name, for suggestions
     raw_check: typing.Any  # classmethod (data, path, issues) or None
+    # Nothing below to walk, no NA key, no raw check: a mapping of known keys without
+    # a null is returned as it is, without a call (most sections: hashKey, image...).
+    leaf: bool = False
 
 
 _LEVELS: dict[type, _Level] = {}
@@ -86,6 +89,7 @@ def _level(model: type) -> _Level:
         keep_null=getattr(model, "KEEP_NULL", frozenset()),
         folded={k.lower(): k for k in sorted(keys)},
         raw_check=getattr(model, "raw_check", None),
+        leaf=not children and not na and getattr(model, "raw_check", None) is None,
     )
     _LEVELS[model] = level
     return level
@@ -126,12 +130,20 @@ def _walk_child(
     child: tuple[str, type], value: object, path: Path, issues: list[SpecIssue]
 ) -> object:
     shape, model = child
+    level = _LEVELS.get(model) or _level(model)
+    leaf, keys = level.leaf, level.keys
     if shape == ONE:
-        return walk(model, value, path, issues) if isinstance(value, dict) else value
+        if not isinstance(value, dict):
+            return value
+        if leaf and value.keys() <= keys and None not in value.values():
+            return value  # what walk() would return, without the call
+        return walk(model, value, path, issues)
     if shape == LIST and isinstance(value, list):
         new_list: list | None = None
         for i, item in enumerate(value):
             if isinstance(item, dict):
+                if leaf and item.keys() <= keys and None not in item.values():
+                    continue
                 new = walk(model, item, path + (i,), issues)
                 if new is not item:
                     if new_list is None:
