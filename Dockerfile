@@ -1,28 +1,55 @@
-# One image for the web server and the workers; the command chooses.
+# One image for the web server and the workers; the first argument chooses
+# (deploy/entrypoint.sh):
 #   docker build -t panka-web .
-#   docker run -p 8000:8000 --env-file panka.env panka-web                 # web (gunicorn)
-#   docker run --env-file panka.env panka-web python manage.py worker      # a worker
+#   docker run -p 8000:8000 --env-file panka.env panka-web              # web (gunicorn)
+#   docker run --env-file panka.env panka-web worker                     # a worker
+#   docker run --rm -it --env-file panka.env panka-web python manage.py createsuperuser
+# A whole deployment (web, 2 workers, PostgreSQL, Redis): deploy/compose.example.yaml.
 
-FROM python:3.11-slim AS build
-WORKDIR /app
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- build: the virtualenv and the collected static files ----------------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /venv
+WORKDIR /app
+# Only the pinned dependencies first (the project itself is not a package), so a code
+# change does not invalidate this layer. Every dependency has a manylinux wheel
+# (psycopg[binary] included): no compiler in this stage either.
 COPY pyproject.toml constraints.txt ./
-# Only the pinned dependencies (the project itself is not a package), before the code is
-# copied, so a code change does not invalidate this layer.
 RUN /venv/bin/pip install -c constraints.txt .
 COPY . .
-ENV PANKA_STATIC_MANIFEST=true
-RUN SECRET_KEY=collectstatic-only PANKA_DATA_DIR=/tmp/var /venv/bin/python manage.py collectstatic --no-input -v 0
+# Hashed, compressed files for whitenoise's far-future caching. The key only lets the
+# settings load; it is not in the final image's environment.
+RUN PANKA_STATIC_MANIFEST=true SECRET_KEY=collectstatic-only-not-a-secret \
+    PANKA_DATA_DIR=/tmp/var STATIC_ROOT=/app/staticfiles \
+    /venv/bin/python manage.py collectstatic --no-input -v 0 \
+ && rm -rf /tmp/var
 
-FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 panka
+# --- runtime: the venv and the app, run by an unprivileged user ----------------------
+FROM ${PYTHON_IMAGE} AS runtime
+ENV PATH=/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PANKA_DATA_DIR=/app/var \
+    PANKA_STATIC_MANIFEST=true \
+    STATIC_ROOT=/app/staticfiles \
+    PORT=8000
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home \
+    --shell /usr/sbin/nologin panka
 WORKDIR /app
 COPY --from=build /venv /venv
-COPY --from=build --chown=panka:panka /app /app
-ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PANKA_DATA_DIR=/app/var PANKA_STATIC_MANIFEST=true
-USER panka
+# The code stays root's and read-only to the app: only var/ (SQLite and the generated
+# SECRET_KEY, when no DATABASE_URL / SECRET_KEY is given) is writable.
+COPY --from=build /app /app
+RUN mkdir -p /app/var && chown panka:panka /app/var
+USER panka:panka
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
-CMD ["gunicorn", "panka_web.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-"]
+# python, not curl (the slim image has none): see panka_web/probe.py. The start period
+# covers migrations (PANKA_MIGRATE=true) and the worker's AWS preflight.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-m", "panka_web.probe"]
+# Through sh, so a checkout that lost the file's exec bit still starts; the script execs
+# gunicorn or the worker, which then is PID 1 and gets Docker's SIGTERM itself.
+ENTRYPOINT ["/bin/sh", "/app/deploy/entrypoint.sh"]
+CMD ["web"]

@@ -36,13 +36,21 @@ def state_region(state: dict[str, Any]) -> str | None:
 def check(
     state: dict[str, Any], *, stack: Stack, environment: str, ensure_lease=lambda: None
 ) -> list[ComponentDrift]:
+    from .networking import NetworkUnavailable, stack_network
+
+    region = state_region(state)
+    try:
+        network = stack_network(stack.tenant, region)
+    except NetworkUnavailable:
+        network = None  # being built or removed: compare with the default VPC meanwhile
     return check_state(
-        aws=stack_aws_settings(state_region(state)),
+        aws=stack_aws_settings(region),
         tenant=stack.tenant.slug,
         stack=stack.name,
         environment=environment,
         state=state,
         ensure_lease=ensure_lease,
+        network=network,
     )
 
 

@@ -97,6 +97,20 @@ def open_draft(*, stack: Stack, user: AbstractBaseUser) -> StackDraft:
     return draft
 
 
+def files_with(*, stack: Stack, user: AbstractBaseUser, path: str, text: str) -> dict[str, str]:
+    """The user's draft (or the latest revision) with one file's text replaced, checked
+    like :func:`update_file` but stored nowhere (live validation of a suspended tenant)."""
+    draft = StackDraft.objects.filter(stack=stack, user=user).first()
+    latest = stack.latest_revision() if draft is None else None
+    current = draft.files if draft is not None else dict(latest.files) if latest else {}
+    path = check_path(path)
+    if path not in current:
+        raise EditError(f"{path} is not a file of this draft; add it first")
+    files = {**current, path: text.replace("\r\n", "\n")}
+    check_sizes(files)
+    return files
+
+
 def update_file(*, draft: StackDraft, path: str, text: str) -> StackDraft:
     """Keep the editor's current text of one file (the live-validation autosave)."""
     path = check_path(path)
@@ -104,6 +118,10 @@ def update_file(*, draft: StackDraft, path: str, text: str) -> StackDraft:
         raise EditError(f"{path} is not a file of this draft; add it first")
     files = {**draft.files, path: text.replace("\r\n", "\n")}
     check_sizes(files)
+    if files == draft.files:
+        # Nothing to keep (the same text re-sent, a reopened editor): no write, so an
+        # idle validation never waits for SQLite's write lock behind other typists.
+        return draft
     draft.files = files
     draft.save(update_fields=["files", "updated_at"])
     return draft
@@ -183,36 +201,77 @@ def save_draft(
     actor: AbstractBaseUser,
     message: str,
     force: bool = False,
+    seen: int | None = None,
     request: HttpRequest | None = None,
 ) -> SaveOutcome:
     """Save the draft as the stack's next revision, unless that would silently overwrite a
     revision someone else saved after the draft was opened (then ``conflict`` is set and the
-    caller shows the diff; ``force`` saves anyway, on top of it)."""
+    caller shows the diff).
+
+    ``force`` saves anyway, on top of it, merged file by file (:func:`merge_files`): only
+    the files both changed take the draft's text, so the other's work is never dropped
+    unseen. ``seen`` is the revision number the user was shown in the conflict: if yet
+    another revision was saved since, the conflict is shown again instead.
+
+    Two saves at once are serialised by the stack row lock (``select_for_update`` on
+    PostgreSQL; on SQLite, ``transaction_mode=IMMEDIATE`` makes every transaction take
+    the database's write lock first): the second sees the first's revision as the latest.
+    """
     stack = draft.stack
     check_sizes(draft.files)
     result = validate_files(draft.files, tenant=stack.tenant, stack_name=stack.name)
     with transaction.atomic():
         Stack.objects.select_for_update().filter(pk=stack.pk).first()
         latest = stack.latest_revision()
-        base_number = draft.base.number if draft.base else 0
+        base = draft.base
+        files = draft.files
         if (
             latest is not None
-            and latest.number != base_number
-            and not force
-            and latest.content_hash != content_hash(draft.files)
+            and latest.number != (base.number if base else 0)
+            and latest.content_hash != content_hash(files)
         ):
-            return SaveOutcome(revision=None, conflict=latest)
+            if not force or (seen is not None and latest.number != seen):
+                return SaveOutcome(revision=None, conflict=latest)
+            files = merge_files(base=base.files if base else {}, mine=files, theirs=latest.files)
+            check_sizes(files)
+            result = validate_files(files, tenant=stack.tenant, stack_name=stack.name)
         revision, created = save_revision(
             stack=stack,
-            files=draft.files,
+            files=files,
             actor=actor,
             message=message,
             counts=summary_counts(result),
             request=request,
         )
         draft.base = revision
-        draft.save(update_fields=["base", "updated_at"])
+        fields = ["base", "updated_at"]
+        if files is not draft.files:  # merged: the editor goes on from what was saved
+            draft.files = files
+            fields.append("files")
+        draft.save(update_fields=fields)
     return SaveOutcome(revision=revision, created=created)
+
+
+def merge_files(
+    *, base: dict[str, str], mine: dict[str, str], theirs: dict[str, str]
+) -> dict[str, str]:
+    """A three-way merge by file: what "save anyway" writes.
+
+    A file the draft left as it was in ``base`` takes the other's version (their edit,
+    their new file, or their deletion); a file the draft changed, added or deleted keeps
+    the draft's (where both changed one file, the draft wins: the user saw that diff and
+    confirmed). Order: the draft's files, then files only they have.
+    """
+    merged: dict[str, str] = {}
+    for path in [
+        *mine,
+        *(p for p in theirs if p not in mine),
+        *(p for p in base if p not in mine and p not in theirs),
+    ]:
+        text = theirs.get(path) if mine.get(path) == base.get(path) else mine.get(path)
+        if text is not None:
+            merged[path] = text
+    return merged
 
 
 def restore_revision(

@@ -151,9 +151,17 @@ class Deployment(models.Model):
     lock_id = models.CharField(max_length=64, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Delivery bookkeeping (README "Queue and delivery"): how often a worker took the run,
+    # and when its task was last handed to the broker (the reaper re-sends lost ones).
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
     failed_component = models.CharField(max_length=63, blank=True)
     error = models.TextField(blank=True)
     mutating_calls = models.PositiveIntegerField(default=0)
+    # The state an apply meant to write when the S3 save failed after AWS had changed:
+    # {"state": {...}, "base_etag", "base_version", "base_serial", "error"}. Kept until
+    # deployments.pending_state writes it as the next serial (see that module); None then.
+    pending_state = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -280,7 +288,9 @@ class DriftCheck(models.Model):
         indexes = [
             models.Index(
                 fields=["stack", "environment", "-checked_at"], name="deployments_drift_latest"
-            )
+            ),
+            # The tenant page shows each stack's newest check over all its environments.
+            models.Index(fields=["stack", "-checked_at"], name="deployments_drift_stack_latest"),
         ]
 
     def __str__(self) -> str:
@@ -289,3 +299,7 @@ class DriftCheck(models.Model):
     @property
     def drifted(self) -> list[dict[str, object]]:
         return [r for r in self.results if r.get("status") in ("drifted", "missing")]
+
+
+# Registered with this app; defined apart (they belong to a tenant, not a stack).
+from .models_network import NetworkRun, NetworkRunLog  # noqa: E402, F401

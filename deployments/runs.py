@@ -88,7 +88,14 @@ def queue_run(
                 f"e.g. {first.file}:{first.line}: {first.message}"
             )
     with transaction.atomic():
+        # Stack row first, then the tenant row: the order every audited change takes
+        # (audit.record locks the tenant last), so two transactions never deadlock.
+        # Suspending locks the tenant row too: a run queued while a suspension commits
+        # either is cancelled by it or sees the tenant suspended here.
         Stack.objects.select_for_update().filter(pk=stack.pk).first()
+        locked = Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        if locked is None or not locked.is_active:
+            raise RunRefused("the tenant is suspended: no new runs")
         number = (stack.deployments.aggregate(n=Max("number"))["n"] or 0) + 1
         run = Deployment.objects.create(
             stack=stack,
@@ -98,6 +105,7 @@ def queue_run(
             kind=kind,
             requested_by=actor,
             variables=variables,
+            sent_at=timezone.now(),
         )
         audit.record(
             action=f"run.queue_{kind}",
@@ -193,7 +201,8 @@ def confirm_apply(
                 "approval by a tenant admin other than the requester"
             )
         run.status = Status.APPLY_QUEUED
-        run.save(update_fields=["status"])
+        run.sent_at = timezone.now()  # the reaper re-sends it if this task is lost
+        run.save(update_fields=["status", "sent_at"])
         audit.record(
             action="run.apply" if run.kind == Deployment.Kind.APPLY else "run.destroy",
             actor=actor,
@@ -207,9 +216,14 @@ def confirm_apply(
 
 
 def cancel(
-    *, run: Deployment, actor: AbstractBaseUser, request: HttpRequest | None = None
+    *,
+    run: Deployment,
+    actor: AbstractBaseUser,
+    request: HttpRequest | None = None,
+    reason: str = "",
 ) -> Deployment:
-    """Cancel at once when nothing is running; a planning/applying run stops between levels."""
+    """Cancel at once when nothing is running; a planning/applying run stops between levels.
+    ``reason`` (e.g. the tenant's suspension) is shown on the run and audited."""
     with transaction.atomic():
         run = Deployment.objects.select_for_update().get(pk=run.pk)
         if run.is_finished:
@@ -218,34 +232,49 @@ def cancel(
             run.cancel_requested = True
             run.save(update_fields=["cancel_requested"])
         else:
-            finish(run, Status.CANCELLED, error=f"cancelled by {actor.get_username()}")
+            error = f"cancelled by {actor.get_username()}" + (f": {reason}" if reason else "")
+            finish(run, Status.CANCELLED, error=error)
         audit.record(
             action="run.cancel",
             actor=actor,
             tenant=run.stack.tenant,
             target=_target(run),
+            details={"reason": reason} if reason else None,
             request=request,
         )
     return run
 
 
 def finish(run: Deployment, status: str, **fields: Any) -> None:
-    """Record a run's end and start the next queued run of its stack+environment."""
-    run.status = status
-    run.finished_at = timezone.now()
-    run.waiting_reason = ""
-    for name, value in fields.items():
+    """Record a run's end and start the next queued run of its stack+environment.
+
+    A run another process has already ended keeps that verdict: a worker that was paused
+    or cut off past its lease, and was marked interrupted by the reaper meanwhile, must
+    not turn that into its own "failed" (or "succeeded") when it resumes.
+    """
+    values = {"status": status, "finished_at": timezone.now(), "waiting_reason": "", **fields}
+    changed = (
+        Deployment.objects.filter(pk=run.pk)
+        .exclude(status__in=Deployment.TERMINAL)
+        .update(**values)
+    )
+    if not changed:
+        run.refresh_from_db(fields=["status", "finished_at", "error"])
+        return
+    for name, value in values.items():
         setattr(run, name, value)
-    run.save(update_fields=["status", "finished_at", "waiting_reason", *fields])
     kick_next(run.stack, run.environment)
 
 
 def kick_next(stack: Stack, environment: str) -> None:
     """Hand the oldest queued run to a worker, unless a run is still active."""
+    if not stack.tenant.is_active:
+        return  # a suspended tenant starts nothing; suspending cancelled its queue
     if active_runs(stack, environment).exists():
         return
     head = queued_runs(stack, environment).first()
     if head is not None:
+        Deployment.objects.filter(pk=head.pk).update(sent_at=timezone.now())
         enqueue("deployments.tasks.plan_run", head.pk)
 
 

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from tenants import audit
 
-from .aws.errors import AwsError, LockHeld
+from .aws.errors import AwsError, LockHeld, StateCorrupt
 from .aws.locks import LockManager, lock_key
-from .aws.state import StateStore, successor
+from .aws.state import StateStore, StoredState, state_key
 from .models import Stack
 from .runtime import aws_settings
 
@@ -56,15 +56,13 @@ def restore_state_version(
             f"the stack is locked by {holder}; try again when it is free"
         ) from None
     try:
-        current = store.load(tenant, stack.name, environment)
+        current, lineage = _current(store, tenant, stack.name, environment)
         restored = copy.deepcopy(source.state)
         meta = restored.setdefault("metadata", {})
-        if current is not None:
-            base = successor(current.state)["metadata"]
-            meta["serial"] = base["serial"]
-            meta["lineage"] = current.lineage
-        else:
-            meta["serial"] = 1
+        meta["serial"] = (current.serial if current else 0) + 1
+        # The restored content's own history: restoring is how an admin undoes a state of
+        # another lineage written on top of this one.
+        meta["lineage"] = source.lineage or lineage
         meta["restored_from"] = version_id
         lease.ensure_held()
         saved = store.save(
@@ -95,3 +93,40 @@ def restore_state_version(
             request=request,
         )
     return saved.serial
+
+
+def _current(
+    store: StateStore, tenant: str, stack: str, environment: str
+) -> tuple[StoredState | None, str]:
+    """The version a restore writes on top of (for its ETag and serial), and its lineage.
+
+    Its lineage is left out of the returned base, so the save does not refuse the
+    restored content's own lineage. A current version that cannot be parsed is exactly
+    what a restore must be able to replace: its ETag comes from the version list, and its
+    serial from the highest serial recorded in the recent versions' S3 metadata.
+    """
+    key = state_key(tenant, stack, environment)
+    try:
+        current = store.load(tenant, stack, environment)
+    except StateCorrupt:
+        page = store.list_versions(tenant, stack, environment, page_size=20)
+        latest = next((v for v in page.versions if v.is_latest), page.versions[0])
+        serials = [
+            (store.version_metadata(tenant, stack, environment, v.version_id) or {}).get(
+                "serial", ""
+            )
+            for v in page.versions
+            if not v.deleted
+        ]
+        serial = max((int(s) for s in serials if s.isdigit()), default=0)
+        fence = {"metadata": {"serial": serial, "lineage": ""}}
+        return StoredState(
+            key=key, state=fence, etag=latest.etag or "", version_id=latest.version_id
+        ), ""
+    if current is None:
+        return None, ""
+    fence = {"metadata": {"serial": current.serial, "lineage": ""}}
+    return (
+        StoredState(key=key, state=fence, etag=current.etag, version_id=current.version_id),
+        current.lineage,
+    )

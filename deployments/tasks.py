@@ -17,16 +17,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import F
 from django.utils import timezone
+from django_q.exceptions import TimeoutException
 
 from . import spec
-from .aws.errors import AwsError, LockHeld, StateCorrupt
-from .aws.executor import Applier, StepAction
-from .aws.locks import Heartbeat, Lease, LockManager, lock_key
+from .aws.errors import AwsError, StateCorrupt
+from .aws.executor import Applier, ApplyResult, StepAction
+from .aws.locks import Lease, LockManager, lock_key
 from .aws.state import StateStore
+from .delivery import resend_lost
+from .held_lock import Waiting, hold_lock
 from .models import Deployment, RunLog, Stack
 from .queue import enqueue_later
-from .runs import active_runs, finish, is_protected, kick_next
+from .runs import active_runs, finish, is_protected
 from .runtime import aws_settings, stack_aws_settings
 from .spec.destroy import plan_destroy
 from .validation import tenant_policy, validate_files
@@ -34,6 +38,14 @@ from .validation import tenant_policy, validate_files
 log = logging.getLogger(__name__)
 Status = Deployment.Status
 LOCK_RETRY_SECONDS = 15
+
+
+def _fresh_connections() -> None:
+    """Drop connections the database closed meanwhile (a worker lives for days). Not with
+    inline tasks (tests): their one connection holds the test's open transaction, which
+    close_old_connections() would throw away on PostgreSQL."""
+    if not settings.PANKA_RUN_TASKS_INLINE:
+        close_old_connections()
 
 
 def _worker_name() -> str:
@@ -63,6 +75,17 @@ def _claim(pk: int, *, expect: str, to: str) -> Deployment | None:
             )
             if earlier.exists():
                 return None  # FIFO: the oldest queued run goes first
+        if run.attempts >= settings.PANKA_MAX_ATTEMPTS:
+            # django-q2 cannot count deliveries whose worker died; we do, so that a task
+            # that kills its worker every time ends instead of being sent for ever.
+            message = (
+                f"gave up: a worker took this run {run.attempts} times without finishing it "
+                f"(PANKA_MAX_ATTEMPTS={settings.PANKA_MAX_ATTEMPTS}); see the worker logs"
+            )
+            RunLog.objects.create(deployment=run, message=message)
+            finish(run, Status.FAILED, error=message)
+            return None
+        run.attempts += 1
         run.status = to
         run.worker = _worker_name()
         run.waiting_reason = ""
@@ -74,6 +97,7 @@ def _claim(pk: int, *, expect: str, to: str) -> Deployment | None:
         run.save(
             update_fields=[
                 "status",
+                "attempts",
                 "worker",
                 "waiting_reason",
                 "started_at",
@@ -144,45 +168,31 @@ class RunLogWriter:
 @contextmanager
 def _stack_lock(run: Deployment, write: RunLogWriter, *, purpose: str) -> Iterator[Lease | None]:
     """Hold the stack+environment lock for the block, heartbeating; None if someone holds it."""
-    manager = LockManager(aws_settings(), heartbeat_interval=settings.PANKA_LOCK_HEARTBEAT_SECONDS)
-    key = lock_key(run.stack.tenant.slug, run.stack.name, run.environment)
-    who = run.requested_by.get_username() if run.requested_by else "system"
-    try:
-        lease = manager.acquire(
-            key,
-            owner=f"panka-web:{who}",
-            reason=f"{purpose} of run #{run.number}",
-            deployment_id=str(run.uid),
-            lease=settings.PANKA_LOCK_LEASE_SECONDS,
-        )
-    except LockHeld as exc:
-        holder = exc.holder
-        since = f" since {holder.acquired_at:%H:%M:%S} UTC" if holder and holder.acquired_at else ""
-        reason = f": {holder.reason}" if holder and holder.reason else ""
-        run.waiting_reason = (
-            f"waiting: locked by {holder.holder if holder else 'another tool'}{reason}{since}"
-        )
-        yield None
-        return
-    Deployment.objects.filter(pk=run.pk).update(lock_id=lease.lock_id)
-    write("", f"lock {key} acquired (lease {lease.lease_seconds}s)")
-    heartbeat = Heartbeat(manager, lease).start()
-    try:
-        yield lease
-    finally:
-        heartbeat.stop()
-        heartbeat.join(timeout=10)
-        try:
-            manager.release(lease)
-            write("", "lock released")
-        except AwsError as exc:
-            write("", f"lock was not ours any more at release: {exc}")
+    with hold_lock(
+        lock_key(run.stack.tenant.slug, run.stack.name, run.environment),
+        who=run.requested_by.get_username() if run.requested_by else "system",
+        reason=f"{purpose} of run #{run.number}",
+        run_uid=str(run.uid),
+        say=lambda message: write("", message),
+        on_acquired=lambda lease: Deployment.objects.filter(pk=run.pk).update(
+            lock_id=lease.lock_id
+        ),
+    ) as held:
+        if isinstance(held, Waiting):
+            run.waiting_reason = f"waiting: locked by {held.holder}"
+            yield None
+        else:
+            yield held
 
 
 def _requeue(run: Deployment, *, back_to: str) -> None:
     """The lock is held by someone else: wait, and try again shortly."""
+    # Waiting for a lock someone else holds is not a failed attempt: this delivery ended.
     Deployment.objects.filter(pk=run.pk).update(
-        status=back_to, waiting_reason=run.waiting_reason[:300]
+        status=back_to,
+        waiting_reason=run.waiting_reason[:300],
+        attempts=F("attempts") - 1,
+        sent_at=timezone.now() + timezone.timedelta(seconds=LOCK_RETRY_SECONDS),
     )
     task = (
         "deployments.tasks.plan_run" if back_to == Status.QUEUED else "deployments.tasks.apply_run"
@@ -205,13 +215,23 @@ def _phase(
     Failures we expect (AWS, a stale or unplannable state) are recorded and end there; any
     other exception is recorded and re-raised, so django-q2 keeps the traceback too.
     """
-    close_old_connections()
+    _fresh_connections()
     run = _claim(pk, expect=expect, to=to)
     if run is None:
         return
     write = RunLogWriter(run)
     try:
         work(run, write)
+    except TimeoutException:
+        # django-q2 stops a task past its timeout with this SystemExit; the run must not
+        # stay "applying" until the reaper notices (the lock is released on the way out).
+        message = (
+            f"{label} stopped: it ran longer than the worker's task timeout "
+            f"(PANKA_TASK_TIMEOUT={settings.PANKA_TASK_TIMEOUT}s)"
+        )
+        write("", message)
+        finish(run, Status.FAILED, error=message)
+        raise
     except Exception as exc:
         log.exception("%s run %s failed", label, pk)
         write("", f"{label} failed: {exc}")
@@ -234,10 +254,16 @@ def _plan(run: Deployment, write: RunLogWriter) -> None:
             _requeue(run, back_to=Status.QUEUED)
             return
         store = StateStore(aws_settings())
+        _save_kept_states(run, store, lease, write)
         try:
             loaded = store.load(tenant.slug, run.stack.name, run.environment)
+            if loaded is not None:
+                store.check_lineage(loaded)
         except StateCorrupt as exc:
-            raise RunError(f"the current state cannot be read: {exc}") from exc
+            raise RunError(
+                f"the current state cannot be used: {exc}. Nothing was planned; an admin can "
+                "restore a good version from the state history"
+            ) from exc
         state = loaded.state if loaded else None
         if state is not None and run.kind != Deployment.Kind.DESTROY:
             state = _refreshed(run, state, write, lease)
@@ -271,6 +297,33 @@ def _plan(run: Deployment, write: RunLogWriter) -> None:
             Status.AWAITING_APPROVAL if is_protected(tenant, run.environment) else Status.PLANNED
         )
         run.save(update_fields=["status", *fields])
+
+
+def _save_kept_states(
+    run: Deployment, store: StateStore, lease: Lease, write: RunLogWriter
+) -> None:
+    """Write the states that earlier applies of this stack+environment could not save,
+    before planning from S3: a plan without them would act as if their changes had not
+    been made. One that S3 cannot take now stops the plan; one whose base was replaced
+    by a newer state (a person's call: see deployments.pending_state) is left on its
+    run's page, and the plan goes on from S3, adopting existing resources by name."""
+    from .pending_state import PendingStateRefused, StateMovedOn, pending_runs, save_pending
+
+    for earlier in pending_runs(run.stack, run.environment):
+        try:
+            saved = save_pending(earlier, store=store, lease=lease, by=f"run #{run.number}")
+        except StateMovedOn as exc:
+            write("", f"warning: the state kept by run #{earlier.number} was not written: {exc}")
+            continue
+        except PendingStateRefused:
+            continue  # saved meanwhile by "Save state again"
+        except AwsError as exc:
+            raise RunError(
+                f"run #{earlier.number} changed AWS but its state is not saved yet, and saving "
+                f"it now failed: {exc}. Planning from S3 would act as if its changes had not "
+                "been made, so nothing was planned"
+            ) from exc
+        write("", f"saved the state kept by run #{earlier.number} as serial {saved.serial}")
 
 
 def _refreshed(
@@ -358,6 +411,7 @@ def _apply(run: Deployment, write: RunLogWriter) -> None:
                 pk=run.pk, cancel_requested=True
             ).exists(),
             parallelism=settings.PANKA_APPLY_PARALLELISM,
+            context_options=_network_options(run, region),
         )
         result = applier.apply(_steps(run.plan), loaded)
     saved = result.saved
@@ -366,6 +420,11 @@ def _apply(run: Deployment, write: RunLogWriter) -> None:
         "state_serial": saved.serial if saved else None,
         "mutating_calls": result.mutating_calls,
     }
+    if result.unsaved_state is not None:
+        # AWS holds resources that S3 does not record: keep the state with the run, so
+        # that neither a person nor the next plan acts as if they did not exist.
+        _keep_unsaved_state(run, result, write)
+        return
     if result.status == "succeeded":
         write("", f"applied {result.applied} component(s)")
         finish(run, Status.SUCCEEDED, **fields)
@@ -381,11 +440,50 @@ def _apply(run: Deployment, write: RunLogWriter) -> None:
         )
 
 
+def _keep_unsaved_state(run: Deployment, result: ApplyResult, write: RunLogWriter) -> None:
+    from .pending_state import keep
+
+    pending = keep(run, result)
+    saved = result.saved
+    why = f"{result.failed_component}: {result.error}; " if result.failed_component else ""
+    message = (
+        f"{why}the changes were made in AWS, but the state could not be saved: "
+        f"{result.save_error}. The state this run meant to write (serial "
+        f"{pending['state']['metadata']['serial']}, {len(pending['state']['resources'])} "
+        "resource(s)) is kept with this run; 'Save state again' writes it, and the next "
+        "run of this stack and environment does so before planning."
+    )
+    write("", message)
+    finish(
+        run,
+        Status.FAILED,
+        failed_component=result.failed_component,
+        error=message[:4000],
+        state_version=(saved.version_id or "") if saved else "",
+        state_serial=saved.serial if saved else None,
+        mutating_calls=result.mutating_calls,
+        pending_state=pending,
+    )
+
+
 def _labels(run: Deployment) -> dict[str, dict[str, str]]:
     return {
         a["component"]: dict((a.get("config") or {}).get("labels") or {})
         for a in (run.plan or {}).get("actions", [])
     }
+
+
+def _network_options(run: Deployment, region: str | None) -> dict[str, Any]:
+    """Where VPC-attached components go: the tenant's private subnets when it has its own
+    network, else the default VPC. A destroy places nothing, so it never waits for one."""
+    from .networking import NetworkUnavailable, context_options
+
+    try:
+        return context_options(run.stack.tenant, region)
+    except NetworkUnavailable as exc:
+        if run.kind == Deployment.Kind.DESTROY:
+            return {}
+        raise RunError(str(exc)) from exc
 
 
 def _region(run: Deployment) -> str | None:
@@ -401,8 +499,9 @@ def _region(run: Deployment) -> str | None:
 
 def reap() -> int:
     """Mark runs whose worker died as interrupted: their lock lease lapsed (or they never
-    got one) without a heartbeat. Releases nothing it does not own; starts the next run."""
-    close_old_connections()
+    got one) without a heartbeat. Releases nothing it does not own; starts the next run.
+    Then sends again the runs whose task was lost (deployments.delivery)."""
+    _fresh_connections()
     manager = LockManager(aws_settings())
     lease_timeout = timezone.now() - timezone.timedelta(seconds=settings.PANKA_LOCK_LEASE_SECONDS)
     reaped = 0
@@ -425,11 +524,9 @@ def reap() -> int:
             )
             finish(fresh, Status.INTERRUPTED, error="the worker stopped (its lock lease lapsed)")
         reaped += 1
-    # A kick lost with a dead worker would leave a queue with nothing behind it.
-    waiting = Deployment.objects.filter(status=Status.QUEUED).values_list("stack_id", "environment")
-    for stack_id, environment in set(waiting):
-        with transaction.atomic():
-            kick_next(Stack.objects.get(pk=stack_id), environment)
+    # A task lost with a dead worker or a SECRET_KEY change would leave a run waiting with
+    # nothing behind it: send it again (a duplicate is a no-op).
+    resend_lost()
     return reaped
 
 
@@ -441,7 +538,7 @@ def drift_check(stack_id: int, environment: str, user_id: int | None = None) -> 
 
     from .drift_ops import run_drift_check
 
-    close_old_connections()
+    _fresh_connections()
     stack = Stack.objects.select_related("tenant").filter(pk=stack_id).first()
     if stack is None:
         return
@@ -453,7 +550,7 @@ def drift_sweep() -> int:
     """The scheduled drift checks of every tenant whose interval has passed."""
     from .drift_ops import due_checks, run_drift_check
 
-    close_old_connections()
+    _fresh_connections()
     done = 0
     for stack, environment in due_checks():
         if run_drift_check(stack=stack, environment=environment) is not None:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import Env
@@ -51,12 +52,15 @@ INSTALLED_APPS = [
     "template_partials",
     "django_q",
     "axes",
+    "csp",
     "tenants",
     "deployments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so static files carry the policy too: every response has it.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A 503 page, not a traceback, while PostgreSQL or Redis is unreachable.
+    "panka_web.unavailable.ServiceUnavailableMiddleware",
     # Last, as django-axes asks: it answers a locked-out login with its own response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -109,7 +115,13 @@ TEMPLATES = [
 def _database() -> dict[str, object]:
     url = env.optional_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'panka.sqlite3'}"
     try:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        # A connection is kept this long (PANKA_DB_CONN_MAX_AGE, seconds; 0 = one per
+        # request) and checked before reuse: no connect + PRAGMAs/TLS handshake per request.
+        config = dj_database_url.parse(
+            url,
+            conn_max_age=env.int("PANKA_DB_CONN_MAX_AGE", 60, maximum=24 * 3600),
+            conn_health_checks=True,
+        )
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not usable: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
@@ -163,14 +175,90 @@ if not STATIC_MANIFEST:
     # whitenoise warns on every request about a missing STATIC_ROOT; an empty one is fine.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+# --- serving: HTTPS, security headers, request sizes (README "Production") ------------
+# Off by default so `make run` works over plain http://127.0.0.1; a production deployment
+# turns them on by environment (`manage.py check --deploy` then reports nothing).
+# PANKA_HTTPS: browsers reach the site over https://, so cookies are Secure and plain
+# http:// requests are redirected (PANKA_SSL_REDIRECT=false leaves redirects to the proxy).
+PANKA_HTTPS = env.bool("PANKA_HTTPS", False)
+SESSION_COOKIE_SECURE = PANKA_HTTPS
+CSRF_COOKIE_SECURE = PANKA_HTTPS
+SECURE_SSL_REDIRECT = env.bool("PANKA_SSL_REDIRECT", PANKA_HTTPS)
+# The container's health probe asks over plain HTTP on 127.0.0.1: it must get an answer,
+# not a redirect to an https:// it cannot follow.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# PANKA_BEHIND_TLS_PROXY: TLS ends at a proxy that sets X-Forwarded-Proto. Only when that
+# proxy is the sole way in and overwrites the header, or a client could claim https.
+if env.bool("PANKA_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies append to X-Forwarded-For in front of the app (1 behind a TLS proxy): the
+# login lockout counts failures per browser address, not per proxy (panka_web/client_ip.py).
+PANKA_PROXY_COUNT = env.int(
+    "PANKA_PROXY_COUNT", 1 if env.bool("PANKA_BEHIND_TLS_PROXY", False) else 0, maximum=5
+)
+AXES_CLIENT_IP_CALLABLE = "panka_web.client_ip.client_ip"
+# HSTS: browsers refuse plain HTTP for this long once they have seen the header over HTTPS.
+# Start small (300), then raise to a year (31536000) once HTTPS is known to work.
+SECURE_HSTS_SECONDS = env.int("PANKA_HSTS_SECONDS", 0, maximum=2 * 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("PANKA_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.bool("PANKA_HSTS_PRELOAD", False)
+# Django's defaults, spelt out because check --deploy and the tests rely on them.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Request sizes, from the stack limits (deployments/spec/limits.py, format.md §7; not
+# imported here: that would load the format engine with the settings; tests/test_serving.py
+# checks these against it). Form fields: the editor posts one file's text, so up to a whole stack (2 MiB)
+# still reaches the view, which answers 413 with a message; beyond that Django's 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024 + 64 * 1024
+# Uploads: any upload within the limits (a 2 MiB zip) stays in memory; a bigger one
+# spills to a temporary file and is refused after reading one byte past its limit.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A stack may have 200 files (Django's default, 100, would refuse a valid upload).
+DATA_UPLOAD_MAX_NUMBER_FILES = 200
+
+# Content-Security-Policy (django-csp): our own scripts and styles only; no inline script
+# at all, and the only inline <style> is CodeMirror's, which carries the per-request nonce
+# (templates/base.html puts it in <meta name="csp-nonce">). htmx's indicator styles are in
+# panka.css instead (htmx-config includeIndicatorStyles=false).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- the job queue (django-q2) -------------------------------------------------------
+# At-least-once delivery (README "Queue and delivery"): a task may arrive twice, never
+# zero times. Duplicates are no-ops (tasks._claim); lost ones are re-sent by the reaper.
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+# One phase (a plan, or an apply of every level) may take this long; past it, django-q2
+# stops the task and the run fails saying so. One RDS wait is at most 40 minutes.
+PANKA_TASK_TIMEOUT = env.int("PANKA_TASK_TIMEOUT", 3600, minimum=60, maximum=24 * 3600)
+# Times a run may be taken by a worker (plan and apply are one each; waiting for a lock
+# someone else holds does not count) before it fails instead of looping on a poison task.
+PANKA_MAX_ATTEMPTS = env.int("PANKA_MAX_ATTEMPTS", 5, minimum=2, maximum=100)
+# A run that could be taken but was not, this long after it was sent, with no task for it
+# in the broker (a worker died holding it, SECRET_KEY changed) is sent again by the reaper.
+PANKA_RESEND_AFTER_SECONDS = env.int("PANKA_RESEND_AFTER_SECONDS", 120, minimum=5)
 Q_CLUSTER: dict[str, object] = {
-    "name": "panka",
+    # Also the Redis key prefix and the signing salt: web and workers must agree on it.
+    "name": env.name("PANKA_Q_NAME", "panka", pattern=r"[A-Za-z0-9_.-]{1,64}", what="queue name"),
     "workers": env.int("PANKA_WORKERS", 2, minimum=1, maximum=64),
-    "timeout": 3600,
+    "timeout": PANKA_TASK_TIMEOUT,
     # retry must exceed timeout, or a long apply would be delivered twice while running.
-    "retry": 3900,
+    "retry": PANKA_TASK_TIMEOUT + 300,
+    # django-q2 counts only attempts that ended; ours (PANKA_MAX_ATTEMPTS) count the rest.
     "max_attempts": 1,
     "catch_up": False,
     "ack_failures": True,

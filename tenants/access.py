@@ -5,13 +5,22 @@ membership in a tenant gets ``Http404`` — exactly what a tenant that does not 
 gives, so nobody can probe for names — and a member whose role is too low gets
 ``PermissionDenied`` (403). Platform admins (Django superusers) act as tenant admins
 everywhere.
+
+A suspended tenant keeps every reading right and loses every changing one: whatever
+needs ``Right.DEPLOY`` or ``Right.ADMIN`` is refused here with ``TenantSuspended`` (a
+403 that says why), for every role including platform admins. Mutating views need no
+check of their own; the few that may act on a suspended tenant say so with
+``allow_suspended=True`` (cancelling a run, which only stops work; live validation,
+which then does not autosave).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 from typing import TYPE_CHECKING
 
+from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
@@ -36,6 +45,14 @@ class Right:
     AUDIT = frozenset({Role.ADMIN, Role.AUDITOR})
 
 
+# The rights that change things. AUDIT shares the admin role but only reads.
+CHANGING_RIGHTS = (Right.DEPLOY, Right.ADMIN)
+
+
+class TenantSuspended(PermissionDenied):
+    """A change asked of a suspended tenant; the message is shown on the 403 page."""
+
+
 @dataclass(frozen=True, slots=True)
 class TenantAccess:
     """A tenant as seen by one user: the role decides what the pages offer."""
@@ -46,13 +63,15 @@ class TenantAccess:
     def can(self, right: frozenset[Role]) -> bool:
         return self.role in right
 
+    # What the pages offer to change: the role, on a tenant that is not suspended (the
+    # views refuse the same changes in get_tenant_for_user).
     @property
     def can_deploy(self) -> bool:
-        return self.can(Right.DEPLOY)
+        return self.can(Right.DEPLOY) and self.tenant.is_active
 
     @property
     def can_admin(self) -> bool:
-        return self.can(Right.ADMIN)
+        return self.can(Right.ADMIN) and self.tenant.is_active
 
     @property
     def can_audit(self) -> bool:
@@ -68,10 +87,39 @@ def tenants_for_user(user: User) -> QuerySet[Tenant]:
     return Tenant.objects.filter(memberships__user=user).distinct()
 
 
+def platform_admin_required(view):
+    """Platform pages: Django's staff gate (anyone else goes to the admin login), then
+    superusers only; staff without it get a 404, as for a page that does not exist."""
+
+    @wraps(view)
+    def check(request, *args, **kwargs):
+        if not request.user.is_superuser:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return staff_member_required(check)
+
+
+def get_tenant_for_platform_admin(user: User, slug: str) -> Tenant:
+    """Any tenant, for the platform pages (behind ``platform_admin_required``): a
+    platform admin manages tenants without being a member. 404 for anyone else."""
+    if not user.is_authenticated or not user.is_superuser:
+        raise Http404
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        raise Http404
+    return tenant
+
+
 def get_tenant_for_user(
-    user: User, slug: str, *, need: frozenset[Role] = Right.READ
+    user: User,
+    slug: str,
+    *,
+    need: frozenset[Role] = Right.READ,
+    allow_suspended: bool = False,
 ) -> TenantAccess:
-    """The tenant ``slug`` with the user's role; 404 for outsiders, 403 for too low a role."""
+    """The tenant ``slug`` with the user's role; 404 for outsiders, 403 for too low a role,
+    403 for a change to a suspended tenant (unless ``allow_suspended``)."""
     if not user.is_authenticated:
         raise Http404
     tenant = Tenant.objects.filter(slug=slug).first()
@@ -90,16 +138,32 @@ def get_tenant_for_user(
         access = TenantAccess(tenant, Role(role))
     if not access.can(need):
         raise PermissionDenied(f"This needs the {_describe(need)} role in {tenant.slug}.")
+    if need in CHANGING_RIGHTS and not tenant.is_active and not allow_suspended:
+        raise TenantSuspended(suspended_message(tenant))
     return access
 
 
+def suspended_message(tenant: Tenant) -> str:
+    reason = tenant.suspension_reason
+    return (
+        f"{tenant.display_name} is suspended{': ' + reason if reason else ''}. Members can "
+        "still read everything, but nothing can be changed, planned, applied or locked "
+        "until a platform admin reactivates it."
+    )
+
+
 def get_stack_for_user(
-    user: User, slug: str, stack_name: str, *, need: frozenset[Role] = Right.READ
+    user: User,
+    slug: str,
+    stack_name: str,
+    *,
+    need: frozenset[Role] = Right.READ,
+    allow_suspended: bool = False,
 ) -> tuple[TenantAccess, Stack]:
     """A stack of a tenant the user may open with ``need``; 404 when absent or hidden."""
     from deployments.models import Stack
 
-    access = get_tenant_for_user(user, slug, need=need)
+    access = get_tenant_for_user(user, slug, need=need, allow_suspended=allow_suspended)
     stack = Stack.objects.filter(tenant=access.tenant, name=stack_name).first()
     if stack is None:
         raise Http404
@@ -112,14 +176,19 @@ def _describe(need: frozenset[Role]) -> str:
 
 
 def get_run_for_user(
-    user: User, slug: str, uid: str, *, need: frozenset[Role] = Right.READ
+    user: User,
+    slug: str,
+    uid: str,
+    *,
+    need: frozenset[Role] = Right.READ,
+    allow_suspended: bool = False,
 ) -> tuple[TenantAccess, Deployment]:
     """A run (deployment) of a tenant the user may open with ``need``; 404 when hidden."""
     from django.core.exceptions import ValidationError
 
     from deployments.models import Deployment
 
-    access = get_tenant_for_user(user, slug, need=need)
+    access = get_tenant_for_user(user, slug, need=need, allow_suspended=allow_suspended)
     try:
         run = (
             Deployment.objects.select_related("stack", "revision", "requested_by")

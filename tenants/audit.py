@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from panka_web.client_ip import client_ip as browser_ip
+
 from .models import AuditEvent, Tenant
 
 if TYPE_CHECKING:
@@ -17,9 +19,8 @@ if TYPE_CHECKING:
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         return None
-    # REMOTE_ADDR is the proxy's address behind a load balancer; a trusted proxy header
-    # is configured with the deployment, not guessed here.
-    return request.META.get("REMOTE_ADDR") or None
+    # Behind the TLS proxy, the address the proxy saw (PANKA_PROXY_COUNT), not the proxy's.
+    return browser_ip(request) or None
 
 
 def record(

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.functional import cached_property
 
 # format.md §1: the same rule as a component's metadata.name.
 NAME_RULE = RegexValidator(
@@ -51,6 +52,9 @@ class Tenant(models.Model):
     protected_environments = models.JSONField(default=default_protected, blank=True)
     # How often drift is checked on a schedule, in hours; 0 turns the schedule off.
     drift_interval_hours = models.PositiveIntegerField(default=24)
+    # The tenant's own network (deployments/aws/tenant_network.py): resource ids and a
+    # "status" (creating, ready, deleting, failed). {} = none: stacks use the default VPC.
+    network = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -68,6 +72,20 @@ class Tenant(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @cached_property
+    def suspension_reason(self) -> str:
+        """Why the tenant is suspended: the reason of its latest ``tenant.suspended`` event
+        (the audit log is the record of it, so there is no second copy to drift)."""
+        if self.is_active or self.pk is None:
+            return ""
+        details = (
+            AuditEvent.objects.filter(tenant=self, action="tenant.suspended")
+            .order_by("-id")
+            .values_list("details", flat=True)
+            .first()
+        )
+        return str((details or {}).get("reason", ""))
 
 
 class Role(models.TextChoices):
@@ -139,7 +157,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["tenant", "id"], name="tenants_audit_tenant_id")]
+        indexes = [
+            models.Index(fields=["tenant", "id"], name="tenants_audit_tenant_id"),
+            # The audit page's action filter lists a tenant's distinct actions by skipping
+            # through this index (views_audit.distinct_actions), not by reading every event.
+            models.Index(fields=["tenant", "action"], name="tenants_audit_tenant_action"),
+        ]
         constraints = [
             # A second event claiming the same predecessor would fork the chain.
             models.UniqueConstraint(

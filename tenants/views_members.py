@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,20 +19,22 @@ from . import members
 from .access import Right, get_tenant_for_user
 from .models import Membership, Role
 
+MEMBERS_PER_PAGE = 50
+
 
 @login_required
 @require_GET
 def member_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = get_tenant_for_user(request.user, slug)
+    memberships = access.tenant.memberships.select_related("user").order_by("user__username")
+    page = Paginator(memberships, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "tenants/member_list.html",
         {
             "access": access,
             "tenant": access.tenant,
-            "memberships": access.tenant.memberships.select_related("user").order_by(
-                "user__username"
-            ),
+            "page": page,
             "roles": Role.choices,
             "new_link": request.session.pop("invitation_link", None),
         },

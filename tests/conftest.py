@@ -2,13 +2,58 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
 
 from deployments.aws.clients import AwsSettings
 from deployments.aws.emulator import EmbeddedEmulator
+
+# The production pass (`make test-production`: PostgreSQL + Redis) runs these files: every
+# model, the queue with real worker processes, locks, state, audit and the editor's save.
+# (The lock and state stores' own tests use no database: the default pass covers them.)
+PRODUCTION_PATHS = (
+    "test_role_matrix.py",
+    "deployments/test_runs.py",
+    "deployments/test_run_guards.py",
+    "deployments/test_run_views.py",
+    "deployments/test_reaper.py",
+    "deployments/test_drift.py",
+    "deployments/test_state_pages.py",
+    "deployments/test_locks_pages.py",
+    "deployments/test_save_draft.py",
+    "deployments/test_revisions.py",
+    "deployments/test_delivery.py",
+    "tenants/test_members.py",
+    "tenants/test_audit_log.py",
+    "tenants/test_audit_verify.py",
+    "integration/",
+    "faults/",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    tests_dir = Path(__file__).parent
+    for item in items:
+        relative = Path(str(item.path)).relative_to(tests_dir).as_posix()
+        if relative.startswith(PRODUCTION_PATHS):
+            item.add_marker(pytest.mark.production)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """PANKA_TEST_DB_SUFFIX (``make test-production`` sets it): a PostgreSQL test database
+    of this run's own, so two runs on one server do not drop each other's."""
+    from django.conf import settings
+
+    suffix = os.environ.get("PANKA_TEST_DB_SUFFIX")
+    for config in settings.DATABASES.values():
+        if suffix and config["ENGINE"] != "django.db.backends.sqlite3":
+            test = config.setdefault("TEST", {})
+            test["NAME"] = f"{test.get('NAME') or 'test_' + config['NAME']}_{suffix}"
 
 
 @pytest.fixture(autouse=True)

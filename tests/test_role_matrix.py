@@ -13,7 +13,7 @@ from django.urls import get_resolver, reverse
 
 from deployments.aws.clients import client as aws_client
 from deployments.aws.state import StateStore, empty_state, successor
-from deployments.models import Deployment, DriftCheck, Stack, StackDraft, StackRevision
+from deployments.models import Deployment, DriftCheck, NetworkRun, Stack, StackDraft, StackRevision
 from tenants.models import AuditEvent, Membership, Tenant
 
 from .deployments.run_fixtures import FILES, deployable_stack
@@ -34,6 +34,14 @@ DEPLOY = {**READ, "viewer": 403, "auditor": 403}
 ADMIN = {**DEPLOY, "deployer": 403}
 AUDIT = {**READ, "viewer": 403, "deployer": 403}
 STAFF = {p: 302 for p in PERSONAS} | {"platform_admin": OK}  # to the admin login otherwise
+# A valid settings form for acme that changes its display name and limits.
+PLATFORM_SETTINGS = (
+    ("display_name", "Acme (matrix)"), ("max_stacks", "7"), ("max_services_per_stack", "5"),
+    ("max_components_per_service", "9"), ("allowed_kinds", "SQS"), ("allowed_regions", "us-east-1"),
+    ("environments", "development, staging, production"), ("protected_environments", "production"),
+)  # fmt: skip
+
+NETWORK_FORM = (("cidr", "10.20.0.0/16"), ("az_count", "2"), ("nat_mode", "none"))
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ ROWS = [
     Row("run_apply", "POST", DEPLOY),
     Row("run_approve", "POST", ADMIN),
     Row("run_cancel", "POST", DEPLOY),
+    Row("run_save_state", "POST", DEPLOY),  # the run has no kept state: a message, no change
     Row("state_history", "GET", READ),
     Row("state_diff", "GET", READ),
     Row("state_version", "GET", READ),
@@ -89,6 +98,18 @@ ROWS = [
     # The admin's turn comes first and removes the member; the platform admin then finds none.
     Row("member_remove", "POST", {**ADMIN, "platform_admin": 404}),
     Row("audit_export", "GET", AUDIT),
+    Row("platform_tenant_list", "GET", STAFF),
+    Row("platform_tenant_new", "GET", STAFF),
+    Row("platform_tenant_new", "POST", STAFF, (("slug", "matrix-t"), ("display_name", "M"))),
+    Row("platform_tenant_edit", "GET", STAFF),
+    Row("platform_tenant_edit", "POST", STAFF, PLATFORM_SETTINGS),
+    Row("platform_tenant_suspend", "POST", STAFF, (("reason", "matrix"),)),
+    Row("platform_tenant_reactivate", "POST", STAFF),
+    Row("tenant_networking", "GET", STAFF),
+    # The platform admin's create really runs (inline, on the emulator); no NAT keeps it quick.
+    Row("tenant_networking_create", "POST", STAFF, NETWORK_FORM),
+    Row("tenant_networking_delete", "POST", STAFF, (("confirm", "acme"),)),  # no network: refused
+    Row("tenant_networking_run", "GET", STAFF),
 ]
 # No tenant data behind them (an invitation is its own secret: 404 unless the token is valid).
 # The password pages act on the signed-in user only.
@@ -121,6 +142,7 @@ def world(personas, inline_tasks):
         stack=stack, number=1, revision=stack.latest_revision(), environment="production", kind="apply",
         status=Deployment.Status.AWAITING_APPROVAL, requested_by=personas.admin, plan_hash="sha256:" + "1" * 64,
     )  # fmt: skip
+    NetworkRun.objects.create(tenant=personas.tenant, number=1, action="delete", status="succeeded")
     saved = StateStore(inline_tasks).save(
         None,
         successor(empty_state("acme", "shop", "development")),
@@ -149,6 +171,7 @@ def _url(name: str, world: dict[str, object]) -> str:
         ("slug", "uid"),
         ("slug", "fmt"),
         ("slug", "username"),
+        ("slug", "number"),
         ("slug",),
         (),
     ):
@@ -170,6 +193,8 @@ def _snapshot(aws) -> tuple[object, ...]:
         Tenant.objects.count(), Membership.objects.count(), Stack.objects.count(), StackRevision.objects.count(),
         StackDraft.objects.count(), Deployment.objects.count(), AuditEvent.objects.count(), DriftCheck.objects.count(),
         len(versions), len(items), sorted(Deployment.objects.values_list("status", flat=True)),
+        list(Tenant.objects.order_by("pk").values()),  # settings and status, not only the count
+        NetworkRun.objects.count(),
     )  # fmt: skip
 
 

@@ -110,6 +110,7 @@ def test_database_redis_and_aws_endpoint_are_switched_on_by_environment(tmp_path
         ("PANKA_AWS_REGION", "moon-base"),
         ("PANKA_STATE_BUCKET", "Not_A_Bucket"),
         ("PANKA_WORKERS", "0"),
+        ("PANKA_DB_CONN_MAX_AGE", "-1"),
     ],
 )
 def test_a_bad_value_fails_at_start_naming_the_variable(tmp_path, name, value):
@@ -135,3 +136,21 @@ def test_the_static_manifest_switch_picks_hashed_compressed_files(tmp_path):
     assert result.stdout.strip() == "whitenoise.storage.CompressedManifestStaticFilesStorage", (
         result.stderr
     )
+
+
+def test_database_connections_are_kept_and_checked_and_the_age_is_configurable(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PANKA_", "DATABASE_", "REDIS_"))
+    }
+    env.update(PANKA_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="panka_web.settings")
+    for extra, expected in (({}, "60 True"), ({"PANKA_DB_CONN_MAX_AGE": "0"}, "0 True")):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT, env={**env, **extra}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .clients import AwsSettings, client
@@ -50,27 +52,45 @@ def ensure_lock_table(settings: AwsSettings) -> None:
     )
 
 
-def check(settings: AwsSettings) -> None:
-    """Refuse to deploy unless the state bucket is versioned and the lock table exists.
+def check_state_bucket(settings: AwsSettings, s3: Any = None) -> None:
+    """Refuse a state bucket without versioning ``Enabled``.
 
     Without versioning every save would overwrite the only copy of a stack's state, so
-    this is checked on real AWS too.
+    this is checked on real AWS too. ``s3``: a client of the caller's (the health check
+    passes one with short timeouts).
     """
+    s3 = s3 or client(settings, "s3")
     try:
-        status = client(settings, "s3").get_bucket_versioning(Bucket=settings.state_bucket)
-        if status.get("Status") != "Enabled":
-            raise PreflightError(
-                f"state bucket {settings.state_bucket!r} has versioning "
-                f"{status.get('Status', 'never enabled')!r}; it must be 'Enabled' so that "
-                "every state save is kept as a version. Enable it with: aws s3api "
-                f"put-bucket-versioning --bucket {settings.state_bucket} "
-                "--versioning-configuration Status=Enabled"
-            )
-        table = client(settings, "dynamodb").describe_table(TableName=settings.lock_table)["Table"]
-        keys = {k["AttributeName"] for k in table["KeySchema"] if k["KeyType"] == "HASH"}
-        if keys != {"lockKey"}:
-            raise PreflightError(
-                f"lock table {settings.lock_table!r} must have partition key 'lockKey'"
-            )
+        status = s3.get_bucket_versioning(Bucket=settings.state_bucket)
     except (ClientError, BotoCoreError) as exc:
-        raise PreflightError(f"AWS preflight failed: {exc}") from exc
+        raise PreflightError(
+            f"cannot read the versioning of state bucket {settings.state_bucket!r}: {exc}"
+        ) from exc
+    if status.get("Status") != "Enabled":
+        raise PreflightError(
+            f"state bucket {settings.state_bucket!r} has versioning "
+            f"{status.get('Status', 'never enabled')!r}; it must be 'Enabled' so that "
+            "every state save is kept as a version. Enable it with: aws s3api "
+            f"put-bucket-versioning --bucket {settings.state_bucket} "
+            "--versioning-configuration Status=Enabled"
+        )
+
+
+def check_lock_table(settings: AwsSettings, ddb: Any = None) -> None:
+    """Refuse a missing lock table, or one without the ``lockKey`` partition key."""
+    ddb = ddb or client(settings, "dynamodb")
+    try:
+        table = ddb.describe_table(TableName=settings.lock_table)["Table"]
+    except (ClientError, BotoCoreError) as exc:
+        raise PreflightError(f"cannot describe lock table {settings.lock_table!r}: {exc}") from exc
+    keys = {k["AttributeName"] for k in table["KeySchema"] if k["KeyType"] == "HASH"}
+    if keys != {"lockKey"}:
+        raise PreflightError(
+            f"lock table {settings.lock_table!r} must have partition key 'lockKey'"
+        )
+
+
+def check(settings: AwsSettings) -> None:
+    """Refuse to deploy unless the state bucket is versioned and the lock table exists."""
+    check_state_bucket(settings)
+    check_lock_table(settings)

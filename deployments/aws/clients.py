@@ -32,24 +32,24 @@ _BOTO_CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
 )
-_clients: dict[tuple[AwsSettings, str], Any] = {}
+_clients: dict[tuple[AwsSettings, str, Config], Any] = {}
 _lock = threading.Lock()
 
 
-def client(settings: AwsSettings, service: str) -> Any:
+def client(settings: AwsSettings, service: str, *, config: Config = _BOTO_CONFIG) -> Any:
     """The process's client for ``service`` under ``settings``.
 
     One client serves every thread: boto3's clients are thread-safe (its sessions are
     not, so clients are built under a lock). Building one loads the service model, which
     measured 60-570 ms here; a per-thread cache rebuilt them for every apply's thread pool.
     """
-    key = (settings, service)
+    key = (settings, service, config)
     found = _clients.get(key)
     if found is not None:
         return found
     with _lock:
         if key not in _clients:
-            kwargs: dict[str, Any] = {"region_name": settings.region, "config": _BOTO_CONFIG}
+            kwargs: dict[str, Any] = {"region_name": settings.region, "config": config}
             if settings.endpoint_url:
                 kwargs["endpoint_url"] = settings.endpoint_url
                 # The emulator accepts any credentials; never pick up a developer's real ones.
@@ -57,6 +57,18 @@ def client(settings: AwsSettings, service: str) -> Any:
                 kwargs["aws_secret_access_key"] = "panka-emulator"
             _clients[key] = boto3.session.Session().client(service, **kwargs)
         return _clients[key]
+
+
+# The health check answers a load balancer within seconds: one quick try, not five patient
+# ones, so an unreachable AWS shows as failing instead of hanging the probe.
+_PROBE_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=3
+)
+
+
+def probe_client(settings: AwsSettings, service: str) -> Any:
+    """A client for ``service`` with short timeouts and no retries (``/healthz``)."""
+    return client(settings, service, config=_PROBE_CONFIG)
 
 
 def clear_cache() -> None:

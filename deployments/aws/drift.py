@@ -15,6 +15,7 @@ from typing import Any
 from .clients import AwsSettings
 from .errors import AwsError
 from .provisioners import Context, provisioner_for
+from .provisioners.base import Network
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ def check_state(
     environment: str,
     state: Mapping[str, Any],
     ensure_lease: Callable[[], None] = lambda: None,
+    network: Network | None = None,
 ) -> list[ComponentDrift]:
     resources = state.get("resources") if isinstance(state.get("resources"), Mapping) else {}
     results: list[ComponentDrift] = []
@@ -58,7 +60,7 @@ def check_state(
         ctx = Context(
             aws=aws, tenant=tenant, stack=stack, environment=environment,
             service=str(entry.get("service") or ""), component=name, kind=kind,
-            resources=resources, ensure_lease=ensure_lease,
+            resources=resources, ensure_lease=ensure_lease, network=network,
         )  # fmt: skip
         try:
             observed = provisioner_for(kind).read(ctx, {**entry, "config": dict(spec)})

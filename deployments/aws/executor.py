@@ -13,6 +13,10 @@ architecture.md, "A deployment, step by step" (4–5):
 - cancel takes effect between levels; the first failure stops new work, lets the
   components in flight finish, saves what they did and fails the run naming the
   component and the AWS error;
+- a failed state write counts as such a failure, but AWS already holds what it records:
+  the state it meant to write is returned (``ApplyResult.unsaved_state``) for the caller
+  to keep, never dropped; later writes of the same apply retry it (they write everything
+  recorded so far);
 - every AWS call checks the lock lease first (``Context.call``), so a holder that lost
   its lease stops before its next call.
 
@@ -62,6 +66,10 @@ class ApplyResult:
     error: str = ""
     mutating_calls: int = 0
     applied: int = 0
+    # Set when the last state write failed: the full state that S3 should hold (serial =
+    # ``saved.serial + 1``), and why it could not be written. ``saved`` is its base.
+    unsaved_state: dict[str, Any] | None = None
+    save_error: str = ""
 
 
 class Applier:
@@ -95,6 +103,7 @@ class Applier:
         self.context_options = dict(context_options or {})
         self._state_lock = threading.Lock()
         self._dirty = False
+        self._save_error = ""  # why the last state write failed; "" once one succeeds
         self._mutating = 0
 
     # --- public ------------------------------------------------------------------------
@@ -154,7 +163,9 @@ class Applier:
                     self.log(action.component, f"failed: {type(exc).__name__}: {exc}")
                     self._mark_failed(action)
                     failure = failure or (action.component, f"{type(exc).__name__}: {exc}")
-            self._flush()
+            if not self._flush():
+                # Stop starting components: each would add resources S3 does not record.
+                failure = failure or ("", f"saving the state failed: {self._save_error}")
         return failure, done_count
 
     def _run_action(self, action: StepAction, resources: Mapping[str, Mapping[str, Any]]) -> int:
@@ -251,33 +262,60 @@ class Applier:
         for name, value in attributes.items():
             outputs[f"{component}.{name}"] = value
 
-    def _flush(self) -> None:
-        """Write the state as the next version if anything changed (coordinating thread).
+    def _flush(self) -> bool:
+        """Write the state as the next version if anything changed (coordinating thread);
+        False if that write failed (the reason is in ``_save_error``).
 
         The S3 write happens outside the state lock, so workers keep recording meanwhile;
-        what they record goes into the next write.
+        what they record goes into the next write. A failed write leaves the state dirty,
+        so the next flush writes it again with whatever was recorded since.
         """
         with self._state_lock:
             if not self._dirty:
-                return
+                return True
             snapshot = copy.deepcopy(self._state)
             self._dirty = False
-        self.ensure_lease()
-        saved: SavedState = self.store.save(
-            self._previous,
-            snapshot,
-            deployment_id=self.deployment_id,
-            deployed_by=self.deployed_by,
-            revision=self.revision,
-        )
+        try:
+            # A lost lease is a failed write too: fencing would refuse it anyway.
+            self.ensure_lease()
+            saved: SavedState = self.store.save(
+                self._previous,
+                snapshot,
+                deployment_id=self.deployment_id,
+                deployed_by=self.deployed_by,
+                revision=self.revision,
+            )
+        except AwsError as exc:
+            self.log(
+                "", f"saving the state (serial {snapshot['metadata']['serial']}) failed: {exc}"
+            )
+            with self._state_lock:
+                self._dirty = True
+            self._save_error = str(exc)
+            return False
+        self._save_error = ""
         self._previous = saved
         with self._state_lock:
             # Keep what the save set (lineage, times) and move on to the next serial.
             self._state["metadata"] = {**saved.state["metadata"], "serial": saved.serial + 1}
             self._state["last_update"] = saved.state.get("last_update", "")
+        return True
 
     def _result(self, status: str, **kwargs: Any) -> ApplyResult:
-        self._flush()
+        if not self._flush():
+            with self._state_lock:
+                unsaved = copy.deepcopy(self._state)
+            if status == "succeeded":
+                status = "failed"
+                kwargs["error"] = f"saving the state failed: {self._save_error}"
+            return ApplyResult(
+                status=status,
+                saved=self._previous,
+                mutating_calls=self._mutating,
+                unsaved_state=unsaved,
+                save_error=self._save_error,
+                **kwargs,
+            )
         return ApplyResult(
             status=status, saved=self._previous, mutating_calls=self._mutating, **kwargs
         )

@@ -229,6 +229,53 @@ class StateStore:
         delete marker)."""
         return self._get(state_key(tenant, stack, environment), version_id)
 
+    def check_lineage(self, current: LoadedState) -> None:
+        """StateCorrupt if ``current`` has another lineage than the version before it.
+
+        A lineage names one state's history. A different one on top means another state
+        was written over this one (another stack's state copied here, a push from the
+        wrong directory): planning from it would delete or adopt resources that are not
+        this stack's. A restore by an admin (``deployment_id`` ``restore:...``) may
+        switch lineage on purpose, and the first version after a deletion starts anew.
+        """
+        meta = current.state.get("metadata") or {}
+        if not current.lineage or str(meta.get("deployment_id", "")).startswith("restore:"):
+            return
+        try:
+            response = self._s3.list_object_versions(
+                Bucket=self.settings.state_bucket, Prefix=current.key, MaxKeys=10
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise AwsError(f"listing versions of state {current.key} failed: {exc}") from exc
+        entries = [
+            (v["LastModified"], v["VersionId"], False)
+            for v in response.get("Versions", [])
+            if v["Key"] == current.key
+        ] + [
+            (m["LastModified"], m["VersionId"], True)
+            for m in response.get("DeleteMarkers", [])
+            if m["Key"] == current.key
+        ]
+        # S3 lists each kind newest first; a stable sort keeps that order within a second.
+        entries.sort(key=lambda entry: entry[0], reverse=True)
+        ids = [version_id for _, version_id, _ in entries]
+        if current.version_id not in ids or ids.index(current.version_id) + 1 >= len(ids):
+            return
+        _, before_id, deleted = entries[ids.index(current.version_id) + 1]
+        if deleted:
+            return
+        try:
+            before = self._get(current.key, before_id)
+        except StateCorrupt:
+            return  # says nothing about the current version's lineage
+        if before is not None and before.lineage and before.lineage != current.lineage:
+            raise StateCorrupt(
+                f"state {current.key} version {current.version_id} (serial {current.serial}) "
+                f"has lineage {current.lineage}, but the version before it ({before_id}, "
+                f"serial {before.serial}) has lineage {before.lineage}: another state's "
+                "history was written over this one"
+            )
+
     def save(
         self,
         previous: StoredState | None,

@@ -6,138 +6,178 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0001_initial'),
+        ("deployments", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Approval',
+            name="Approval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('plan_hash', models.CharField(max_length=71)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("plan_hash", models.CharField(max_length=71)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='RunLog',
+            name="RunLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('component', models.CharField(blank=True, max_length=63)),
-                ('message', models.TextField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("component", models.CharField(blank=True, max_length=63)),
+                ("message", models.TextField()),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='cancel_requested',
+            model_name="deployment",
+            name="cancel_requested",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='error',
+            model_name="deployment",
+            name="error",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='failed_component',
+            model_name="deployment",
+            name="failed_component",
             field=models.CharField(blank=True, max_length=63),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='heartbeat_at',
+            model_name="deployment",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='lock_id',
+            model_name="deployment",
+            name="lock_id",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='mutating_calls',
+            model_name="deployment",
+            name="mutating_calls",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='number',
+            model_name="deployment",
+            name="number",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='plan',
+            model_name="deployment",
+            name="plan",
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='plan_hash',
+            model_name="deployment",
+            name="plan_hash",
             field=models.CharField(blank=True, max_length=71),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='planned_state_etag',
+            model_name="deployment",
+            name="planned_state_etag",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='planned_state_version',
+            model_name="deployment",
+            name="planned_state_version",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='state_serial',
+            model_name="deployment",
+            name="state_serial",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='state_version',
+            model_name="deployment",
+            name="state_version",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='waiting_reason',
+            model_name="deployment",
+            name="waiting_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='deployment',
-            name='worker',
+            model_name="deployment",
+            name="worker",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AlterField(
-            model_name='deployment',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('planning', 'Planning'), ('planned', 'Planned'), ('awaiting_approval', 'Awaiting approval'), ('apply_queued', 'Apply queued'), ('applying', 'Applying'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('interrupted', 'Interrupted')], default='queued', max_length=24),
+            model_name="deployment",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("planning", "Planning"),
+                    ("planned", "Planned"),
+                    ("awaiting_approval", "Awaiting approval"),
+                    ("apply_queued", "Apply queued"),
+                    ("applying", "Applying"),
+                    ("succeeded", "Succeeded"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                    ("interrupted", "Interrupted"),
+                ],
+                default="queued",
+                max_length=24,
+            ),
         ),
         migrations.AddIndex(
-            model_name='deployment',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='deployments_status_heartbeat'),
+            model_name="deployment",
+            index=models.Index(
+                fields=["status", "heartbeat_at"], name="deployments_status_heartbeat"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deployment',
-            constraint=models.UniqueConstraint(fields=('stack', 'number'), name='deployments_deployment_number_unique'),
+            model_name="deployment",
+            constraint=models.UniqueConstraint(
+                fields=("stack", "number"), name="deployments_deployment_number_unique"
+            ),
         ),
         migrations.AddField(
-            model_name='approval',
-            name='approver',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="approval",
+            name="approver",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='approval',
-            name='deployment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='approvals', to='deployments.deployment'),
+            model_name="approval",
+            name="deployment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="approvals",
+                to="deployments.deployment",
+            ),
         ),
         migrations.AddField(
-            model_name='runlog',
-            name='deployment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='logs', to='deployments.deployment'),
+            model_name="runlog",
+            name="deployment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="logs",
+                to="deployments.deployment",
+            ),
         ),
     ]

@@ -6,28 +6,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('deployments', '0002_runs'),
+        ("deployments", "0002_runs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DriftCheck',
+            name="DriftCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('environment', models.CharField(max_length=63)),
-                ('checked_at', models.DateTimeField(auto_now_add=True)),
-                ('status', models.CharField(choices=[('in-sync', 'In sync'), ('drifted', 'Drifted'), ('error', 'Could not check')], max_length=16)),
-                ('results', models.JSONField(default=list)),
-                ('error', models.TextField(blank=True)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('stack', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drift_checks', to='deployments.stack')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("environment", models.CharField(max_length=63)),
+                ("checked_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("in-sync", "In sync"),
+                            ("drifted", "Drifted"),
+                            ("error", "Could not check"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("results", models.JSONField(default=list)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "stack",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drift_checks",
+                        to="deployments.stack",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-checked_at'],
-                'indexes': [models.Index(fields=['stack', 'environment', '-checked_at'], name='deployments_drift_latest')],
+                "ordering": ["-checked_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["stack", "environment", "-checked_at"],
+                        name="deployments_drift_latest",
+                    )
+                ],
             },
         ),
     ]

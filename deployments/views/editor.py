@@ -59,7 +59,7 @@ def _findings_context(files: dict[str, str], stack: Stack, open_path: str) -> di
 def stack_editor(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
     access, stack = get_stack_for_user(request.user, slug, stack_name)
     draft: StackDraft | None = None
-    if access.can_deploy:
+    if access.can_deploy:  # never on a suspended tenant: its editor is read-only
         draft = editing.open_draft(stack=stack, user=request.user)
         files = draft.files
     else:
@@ -86,12 +86,23 @@ def stack_editor(request: AuthenticatedHttpRequest, slug: str, stack_name: str) 
 @require_POST
 @vary_on_headers("HX-Request")
 def validate_draft(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
-    """Autosave the open file's text into the draft and answer the findings panel."""
-    access, stack = get_stack_for_user(request.user, slug, stack_name, need=Right.DEPLOY)
-    draft = editing.open_draft(stack=stack, user=request.user)
+    """Autosave the open file's text into the draft and answer the findings panel.
+
+    On a suspended tenant it still validates, but saves nothing: the text is laid over
+    the user's draft (or the latest revision) in memory only."""
+    access, stack = get_stack_for_user(
+        request.user, slug, stack_name, need=Right.DEPLOY, allow_suspended=True
+    )
     path = request.POST.get("path", "")
     try:
-        editing.update_file(draft=draft, path=path, text=request.POST.get("text", ""))
+        if access.tenant.is_active:
+            draft = editing.open_draft(stack=stack, user=request.user)
+            editing.update_file(draft=draft, path=path, text=request.POST.get("text", ""))
+            files = draft.files
+        else:
+            files = editing.files_with(
+                stack=stack, user=request.user, path=path, text=request.POST.get("text", "")
+            )
     except editing.EditError as exc:
         return render(
             request,
@@ -102,7 +113,7 @@ def validate_draft(request: AuthenticatedHttpRequest, slug: str, stack_name: str
     return render(
         request,
         f"{TEMPLATE}#findings",
-        {"stack": stack, "oob": True, **_findings_context(draft.files, stack, path)},
+        {"stack": stack, "oob": True, **_findings_context(files, stack, path)},
     )
 
 
@@ -171,6 +182,8 @@ def save_draft(request: AuthenticatedHttpRequest, slug: str, stack_name: str) ->
             actor=request.user,
             message=message,
             force=request.POST.get("force") == "1",
+            # The revision the conflict page showed: a newer one shows the conflict again.
+            seen=_int_or_none(request.POST.get("against")),
             request=request,
         )
     except editing.EditError as exc:
@@ -187,9 +200,17 @@ def save_draft(request: AuthenticatedHttpRequest, slug: str, stack_name: str) ->
                 "draft": draft,
                 "latest": outcome.conflict,
                 "message": message,
+                # What "save anyway" would write, against their revision.
                 "diffs": [
                     d
-                    for d in diff_files(outcome.conflict.files, draft.files)
+                    for d in diff_files(
+                        outcome.conflict.files,
+                        editing.merge_files(
+                            base=draft.base.files if draft.base else {},
+                            mine=draft.files,
+                            theirs=outcome.conflict.files,
+                        ),
+                    )
                     if d.status != "unchanged"
                 ],
                 "current": request.POST.get("current", ""),
@@ -204,6 +225,10 @@ def save_draft(request: AuthenticatedHttpRequest, slug: str, stack_name: str) ->
     else:
         messages.info(request, f"Nothing changed since revision {revision.number}; nothing saved.")
     return redirect(_editor_url(stack, request.POST.get("current")))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 @login_required

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from panka_web.http import AuthenticatedHttpRequest
-from tenants.access import Right, get_stack_environment_for_user, get_tenant_for_user
+from tenants.access import (
+    Right,
+    get_stack_environment_for_user,
+    get_tenant_for_user,
+    platform_admin_required,
+)
 
 from .. import lock_ops
 from ..aws.errors import AwsError
@@ -22,7 +26,9 @@ from ..runtime import aws_settings
 PAGE_SIZE = 50
 
 
-def _rows(infos) -> list[dict[str, object]]:
+def _rows(infos, tenant=None) -> list[dict[str, object]]:
+    """Lock rows with their runs; on a tenant's page only that tenant's runs (a lock
+    record names its run by id, and a CLI can write any id there)."""
     run_ids = [i.deployment_id for i in infos if i.deployment_id]
     runs = {}
     if run_ids:
@@ -34,10 +40,10 @@ def _rows(infos) -> list[dict[str, object]]:
                 valid.append(uuid.UUID(value))
             except ValueError:
                 continue
-        runs = {
-            str(r.uid): r
-            for r in Deployment.objects.filter(uid__in=valid).select_related("stack__tenant")
-        }
+        found = Deployment.objects.filter(uid__in=valid).select_related("stack__tenant")
+        if tenant is not None:
+            found = found.filter(stack__tenant=tenant)
+        runs = {str(r.uid): r for r in found}
     return [
         {
             "info": info,
@@ -50,14 +56,16 @@ def _rows(infos) -> list[dict[str, object]]:
     ]
 
 
-def _page(prefix: str, start: str | None) -> tuple[list[dict[str, object]], str | None, str]:
+def _page(
+    prefix: str, start: str | None, tenant=None
+) -> tuple[list[dict[str, object]], str | None, str]:
     try:
         infos, next_key = LockManager(aws_settings()).list_prefix(
             prefix, page_size=PAGE_SIZE, start_key=start
         )
     except (ValueError, AwsError) as exc:
         return [], None, f"The locks could not be read: {exc}"
-    return _rows(infos), next_key, ""
+    return _rows(infos, tenant), next_key, ""
 
 
 @login_required
@@ -65,7 +73,7 @@ def _page(prefix: str, start: str | None) -> tuple[list[dict[str, object]], str 
 def tenant_locks(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = get_tenant_for_user(request.user, slug)
     rows, next_key, error = _page(
-        tenant_prefix(access.tenant.slug), request.GET.get("after") or None
+        tenant_prefix(access.tenant.slug), request.GET.get("after") or None, access.tenant
     )
     return render(
         request,
@@ -80,11 +88,9 @@ def tenant_locks(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@staff_member_required
+@platform_admin_required
 @require_GET
 def platform_locks(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not request.user.is_superuser:
-        raise Http404
     rows, next_key, error = _page("", request.GET.get("after") or None)
     return render(
         request,
@@ -98,7 +104,9 @@ def _lock_action(
 ) -> HttpResponse:
     """Access check, the lock operation (``do(stack) -> message``), a message, back to the
     environment's card: the shape every lock action shares."""
-    access, stack = get_stack_environment_for_user(request.user, slug, stack_name, environment, need=need)
+    access, stack = get_stack_environment_for_user(
+        request.user, slug, stack_name, environment, need=need
+    )
     try:
         messages.success(request, do(stack))
     except lock_ops.LockRefused as exc:

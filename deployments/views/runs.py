@@ -15,9 +15,10 @@ from panka_web.htmx import template_for
 from panka_web.http import AuthenticatedHttpRequest
 from tenants.access import Right, get_run_for_user, get_stack_for_user
 
-from .. import runs
+from .. import pending_state, runs
 from ..models import Deployment
 from ..plan_view import plan_groups, stateful_warnings
+from ..state_view import masked_json
 
 TEMPLATE = "deployments/run_detail.html"
 
@@ -83,7 +84,10 @@ def _context(access, run: Deployment, user) -> dict[str, object]:
         "protected": protected,
         "approval": run.approvals.select_related("approver").first(),
         "valid_approval": runs.valid_approval(run) if protected else None,
-        "can_cancel": access.can_deploy and not run.is_finished and not run.cancel_requested,
+        # Cancelling stays possible on a suspended tenant (it only stops work).
+        "can_cancel": access.can(Right.DEPLOY) and not run.is_finished and not run.cancel_requested,
+        # The state this run could not save (deployments.pending_state), secrets masked.
+        "pending_json": masked_json(run.pending_state["state"]) if run.pending_state else "",
         # The requester may not approve their own run (architecture.md, step 3).
         "can_approve": access.can_admin
         and run.status == Deployment.Status.AWAITING_APPROVAL
@@ -104,8 +108,12 @@ def run_detail(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpRe
     return response
 
 
-def _action(request: AuthenticatedHttpRequest, slug: str, uid: str, *, need, do) -> HttpResponse:
-    access, run = get_run_for_user(request.user, slug, uid, need=need)
+def _action(
+    request: AuthenticatedHttpRequest, slug: str, uid: str, *, need, do, allow_suspended=False
+) -> HttpResponse:
+    access, run = get_run_for_user(
+        request.user, slug, uid, need=need, allow_suspended=allow_suspended
+    )
     try:
         do(run=run, actor=request.user, request=request)
     except runs.RunRefused as exc:
@@ -128,19 +136,37 @@ def approve_run(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpR
 @login_required
 @require_POST
 def cancel_run(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpResponse:
-    return _action(request, slug, uid, need=Right.DEPLOY, do=runs.cancel)
+    # Cancelling only stops work, so members may still do it on a suspended tenant.
+    return _action(request, slug, uid, need=Right.DEPLOY, do=runs.cancel, allow_suspended=True)
+
+
+@login_required
+@require_POST
+def save_state_again(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpResponse:
+    """Write the state a failed apply kept (deployments.pending_state) as the next serial."""
+    access, run = get_run_for_user(request.user, slug, uid, need=Right.DEPLOY)
+    try:
+        saved = pending_state.save_again(run=run, actor=request.user, request=request)
+    except pending_state.PendingStateRefused as exc:
+        messages.error(request, f"Not saved: {exc}")
+    else:
+        messages.success(
+            request, f"The kept state is now the current state (serial {saved.serial})."
+        )
+    return redirect("run_detail", slug=slug, uid=run.uid)
 
 
 @login_required
 @require_GET
 def run_list(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
     access, stack = get_stack_for_user(request.user, slug, stack_name)
-    page = Paginator(
-        stack.deployments.select_related("requested_by", "revision")
-        .defer("plan")
-        .order_by("-number"),
-        50,
-    ).get_page(request.GET.get("page"))
+    # Only what a row shows: a run's plan, logs' worth of error text and kept state can
+    # be large, and a page holds 50 of them.
+    rows = stack.deployments.select_related("requested_by", "revision").only(
+        "uid", "number", "kind", "environment", "status", "created_at", "stack_id",
+        "revision__number", "requested_by__username",
+    )  # fmt: skip
+    page = Paginator(rows.order_by("-number"), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "deployments/run_list.html",

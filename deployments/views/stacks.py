@@ -4,6 +4,7 @@ its runs, lock and drift."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -17,6 +18,10 @@ from ..aws.errors import AwsError
 from ..aws.locks import LockManager, lock_key
 from ..models import Deployment, DriftCheck
 from ..runtime import aws_settings
+
+# A tenant may have up to its max_stacks (1,000 and more): the home page shows them a page
+# at a time, so its cost does not grow with the tenant.
+STACKS_PER_PAGE = 50
 
 
 @login_required
@@ -69,8 +74,9 @@ def tenant_home(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     stacks = access.tenant.stacks.order_by("name").annotate(
         drift_status=Subquery(newest_drift.values("status")[:1])
     )
+    page = Paginator(stacks, STACKS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "deployments/tenant_home.html",
-        {"access": access, "tenant": access.tenant, "stacks": stacks},
+        {"access": access, "tenant": access.tenant, "page": page},
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,13 +14,17 @@ from panka_web.http import AuthenticatedHttpRequest
 from tenants.access import Right, get_stack_environment_for_user
 
 from ..aws.errors import AwsError, StateCorrupt
-from ..aws.state import StateStore
+from ..aws.state import StateStore, StateVersion
 from ..models import Deployment, Stack
 from ..runtime import aws_settings
 from ..state_ops import RestoreRefused, restore_state_version
 from ..state_view import diff_states, masked_json, parse_time, resources_by_service, stack_outputs
 
 PAGE_SIZE = 20
+# How long a version's metadata stays cached. An S3 version never changes, so this only
+# bounds the memory it takes; the key includes the ETag, so an emulator reset that hands
+# out a version id again cannot be answered with the old metadata.
+METADATA_CACHE_SECONDS = 24 * 3600
 
 
 def _load(stack: Stack, environment: str, version_id: str):
@@ -53,18 +58,18 @@ def state_history(
             key_marker=request.GET.get("key_marker") or None,
             version_id_marker=request.GET.get("version_marker") or None,
         )
-    except (ValueError, AwsError) as exc:
-        error = f"The state history could not be read: {exc}"
-    if page is not None:
-        runs = {}
+        # One list call, then one HEAD per version on the page that is not cached yet:
+        # bounded by the page size, whatever the length of the history.
         metas = {
-            v.version_id: (
-                store.version_metadata(stack.tenant.slug, stack.name, environment, v.version_id)
-                or {}
-            )
+            v.version_id: _version_metadata(store, stack, environment, v)
             for v in page.versions
             if not v.deleted
         }
+    except (ValueError, AwsError) as exc:
+        error = f"The state history could not be read: {exc}"
+        page = None
+    if page is not None:
+        runs = {}
         ids = {m.get("deployment-id", "") for m in metas.values()}
         for run in Deployment.objects.filter(
             stack=stack, uid__in=[i for i in ids if _is_uuid(i)]
@@ -84,8 +89,11 @@ def state_history(
                     "foreign": not version.deleted
                     and deployment not in runs
                     and not deployment.startswith("restore:"),
+                    "problem": "",
                 }
             )
+        if not request.GET.get("key_marker"):
+            _flag_current(store, stack, environment, rows)
     return render(
         request,
         "deployments/state_history.html",
@@ -99,6 +107,50 @@ def state_history(
             "error": error,
         },
     )
+
+
+def _version_metadata(
+    store: StateStore, stack: Stack, environment: str, version: StateVersion
+) -> dict[str, str]:
+    """The S3 user metadata of one version, from the cache or by a HEAD."""
+    key = f"panka:state-meta:{store.settings.state_bucket}:{version.version_id}:{version.etag}"
+    meta = cache.get(key)
+    if meta is None:
+        meta = store.version_metadata(
+            stack.tenant.slug, stack.name, environment, version.version_id
+        )
+        if meta is None:
+            return {}  # gone since the list: not cached, the next look asks S3 again
+        cache.set(key, meta, METADATA_CACHE_SECONDS)
+    return meta
+
+
+def _flag_current(store: StateStore, stack: Stack, environment: str, rows: list[dict]) -> None:
+    """Mark the current version when plans refuse it: unreadable, or another lineage
+    written over this state's history. Only the current version is checked (a GET, and
+    a list and a GET for the lineage), once per version: the verdict is cached like the
+    metadata, since neither a version nor the one before it changes. Older versions
+    show their error when opened."""
+    row = next((r for r in rows if r["version"].is_latest and not r["version"].deleted), None)
+    if row is None:
+        return
+    version = row["version"]
+    key = f"panka:state-problem:{store.settings.state_bucket}:{version.version_id}:{version.etag}"
+    problem = cache.get(key)
+    if problem is None:
+        try:
+            loaded = store.load(stack.tenant.slug, stack.name, environment)
+            if loaded is not None:
+                store.check_lineage(loaded)
+            problem, checked = "", loaded.version_id if loaded else ""
+        except StateCorrupt as exc:
+            problem = str(exc)
+            checked = version.version_id if version.version_id in problem else ""
+        except AwsError:
+            return  # the list above was readable; plans will say what is wrong
+        if checked == version.version_id:  # not a version written since the list
+            cache.set(key, problem, METADATA_CACHE_SECONDS)
+    row["problem"] = problem
 
 
 def _is_uuid(value: str) -> bool:

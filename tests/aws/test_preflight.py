@@ -68,5 +68,6 @@ def test_healthz_says_why_with_503(aws, client, db):
     _suspend_versioning(aws)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert "must be 'Enabled'" in response.json()["checks"]["aws"]
+    assert response.json()["failing"] == ["state_bucket"]
+    assert "must be 'Enabled'" in response.json()["checks"]["state_bucket"]
     assert response.json()["checks"]["database"] == "ok"

@@ -74,7 +74,9 @@ def test_the_worker_command_installs_the_reaper_schedule_once(db):
     schedule = Schedule.objects.get(name="panka-reaper")
     assert schedule.func == "deployments.tasks.reap" and schedule.minutes == 1
     assert Schedule.objects.get(name="panka-drift-sweep").func == "deployments.tasks.drift_sweep"
-    assert Schedule.objects.count() == 2
+    network = Schedule.objects.get(name="panka-network-reaper")
+    assert network.func == "deployments.network_tasks.reap_network_runs" and network.minutes == 1
+    assert Schedule.objects.count() == 3
 
 
 def test_a_phase_that_just_began_is_not_reaped_for_its_previous_phases_lock(personas, inline_tasks):

@@ -91,3 +91,14 @@ def test_discarding_drops_the_draft(client, personas):
     assert client.post("/t/acme/stacks/shop/edit/discard/").status_code == 302
     assert not StackDraft.objects.exists()
     assert StackRevision.objects.count() == 2
+
+
+def test_autosave_writes_only_when_the_text_changed(personas, django_assert_num_queries):
+    stack = shop(personas)
+    draft = editing.open_draft(stack=stack, user=personas.deployer)
+    text = QUEUE_YAML + "# typed\n"
+    with django_assert_num_queries(1):  # the UPDATE
+        editing.update_file(draft=draft, path=PATH, text=text)
+    with django_assert_num_queries(0):  # the same text again: nothing to keep
+        editing.update_file(draft=draft, path=PATH, text=text.replace("\n", "\r\n"))
+    assert StackDraft.objects.get(pk=draft.pk).files[PATH] == text

@@ -1,9 +1,12 @@
-"""Real worker processes: ``python manage.py worker`` (a django-q2 cluster on the ORM
-broker) started by the test, sharing a file-based SQLite test database with it.
+"""Real worker processes: ``python manage.py worker`` (a django-q2 cluster) started by
+the test, sharing the test database and the broker with it.
 
-The rest of the suite runs tasks inline against an in-memory database, which no other
-process can open. Here the test queues runs through the services as the web app does,
-and separate processes pick them up from the broker table, plan and apply them against
+The default pass runs on SQLite and the ORM broker: the rest of the suite runs tasks
+inline against an in-memory database, which no other process can open, so this package
+moves to a SQLite file. The production pass (``make test-production``) runs on
+PostgreSQL (pytest-django's ``test_…`` database) and Redis (a queue name of the run's
+own, emptied before each test). Either way the test queues runs through the services
+as the web app does, and separate processes pick them up, plan and apply them against
 the session's emulator, heartbeat their locks, and can be killed.
 """
 
@@ -17,6 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 
 import pytest
 
@@ -26,23 +30,27 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="package")
-def django_db_setup(django_test_environment, django_db_blocker, tmp_path_factory) -> Iterator[Path]:
-    """The test database as a file that worker processes can open too (overrides
-    pytest-django's, for this package only; the path is the fixture's value).
+def django_db_setup(
+    django_db_setup, django_test_environment, django_db_blocker, tmp_path_factory
+) -> Iterator[str]:
+    """The DATABASE_URL of a test database that worker processes can open too (overrides
+    pytest-django's, for this package only, after it ran).
 
-    When tests before these already set up the suite's in-memory database, it lives only
-    as long as its connection: that connection is parked while this package runs on the
-    file, and handed back afterwards, so later tests find their database as it was.
+    On PostgreSQL that is pytest-django's own test database. On SQLite it is a file: the
+    suite's in-memory database lives only as long as its connection, which is parked
+    while this package runs on the file, and handed back afterwards, so later tests find
+    their database as it was.
     """
-    from django.conf import settings
     from django.db import connections
     from django.test.utils import setup_databases, teardown_databases
 
     connection = connections["default"]
+    if connection.vendor == "postgresql":
+        url = urlparse(os.environ["DATABASE_URL"])
+        yield urlunparse(url._replace(path="/" + connection.settings_dict["NAME"]))
+        return
     if connection.vendor != "sqlite":
-        pytest.skip("the worker tests share a SQLite file with their worker processes")
-    if "orm" not in settings.Q_CLUSTER:
-        pytest.skip("the worker tests need the ORM broker (REDIS_URL is set)")
+        pytest.skip(f"the worker tests run on SQLite or PostgreSQL, not {connection.vendor}")
     path = tmp_path_factory.mktemp("workers-db") / "panka-test.sqlite3"
     test_settings = connection.settings_dict["TEST"]
     saved_name = test_settings.get("NAME")
@@ -61,7 +69,7 @@ def django_db_setup(django_test_environment, django_db_blocker, tmp_path_factory
             test_settings["NAME"] = saved_name
             connection.connection = parked
             raise
-    yield path
+    yield f"sqlite:///{path}"
     with django_db_blocker.unblock():
         try:
             teardown_databases(config, verbosity=0)
@@ -135,9 +143,14 @@ def workers(
     environ = {
         k: v for k, v in os.environ.items() if not k.startswith(("PANKA_", "DATABASE_", "REDIS_"))
     }
+    if settings.REDIS_URL:
+        # The run's own queue (PANKA_Q_NAME, also the signing salt), empty at the start:
+        # nothing a previous test or another run left behind reaches these workers.
+        environ.update(REDIS_URL=settings.REDIS_URL, PANKA_Q_NAME=settings.Q_CLUSTER["name"])
+        flush_queue()
     environ.update(
         DJANGO_SETTINGS_MODULE="panka_web.settings",
-        DATABASE_URL=f"sqlite:///{django_db_setup}",
+        DATABASE_URL=django_db_setup,
         PANKA_AWS_ENDPOINT_URL=emulator.url,
         PANKA_AWS_REGION=aws.region,
         PANKA_STATE_BUCKET=aws.state_bucket,
@@ -153,6 +166,17 @@ def workers(
         yield pool
     finally:
         pool.kill_all()
+
+
+def flush_queue() -> None:
+    """Delete this run's django-q2 keys from Redis (its queue and cluster statistics)."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+
+    connection = get_broker().connection
+    keys = list(connection.scan_iter(match=f"django_q:{Conf.PREFIX}:*"))
+    if keys:
+        connection.delete(*keys)
 
 
 def wait_for(

@@ -645,7 +645,11 @@ def _converge_autoscaling(
 def _scalable_target(ctx: Context, cluster: str, name: str) -> tuple[dict[str, str], list[Any]]:
     """The autoscaling scope of an ECS service and its registered targets (none or one)."""
     resource = _resource_id(cluster, name)
-    scope = {"ServiceNamespace": "ecs", "ResourceId": resource, "ScalableDimension": SCALABLE_DIMENSION}
+    scope = {
+        "ServiceNamespace": "ecs",
+        "ResourceId": resource,
+        "ScalableDimension": SCALABLE_DIMENSION,
+    }
     targets = ctx.call(
         "application-autoscaling", "describe_scalable_targets", ServiceNamespace="ecs",
         ResourceIds=[resource], ScalableDimension=SCALABLE_DIMENSION,

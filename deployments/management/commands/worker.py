@@ -19,7 +19,22 @@ class Command(BaseCommand):
         except AwsError as exc:
             raise CommandError(f"not starting the worker: {exc}") from exc
         ensure_schedules()
+        tidy_up()
         call_command("qcluster")
+
+
+def tidy_up() -> None:
+    """Run the reaper once before taking tasks: runs a dead worker left behind, and tasks
+    lost while no worker ran (or signed with a SECRET_KEY since changed), are dealt with
+    now rather than at the scheduler's first round, half a minute later."""
+    import logging
+
+    from deployments import tasks
+
+    try:
+        tasks.reap()
+    except Exception:  # the schedule retries every minute; starting matters more
+        logging.getLogger(__name__).exception("the reaper failed at start")
 
 
 def ensure_schedules() -> None:
@@ -28,11 +43,17 @@ def ensure_schedules() -> None:
 
     periodic = {
         "panka-reaper": ("deployments.tasks.reap", 1),
+        "panka-network-reaper": ("deployments.network_tasks.reap_network_runs", 1),
         # Each tenant's own interval decides what is due; the sweep only looks hourly.
         "panka-drift-sweep": ("deployments.tasks.drift_sweep", 60),
     }
     for name, (func, minutes) in periodic.items():
         Schedule.objects.update_or_create(
             name=name,
-            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
         )

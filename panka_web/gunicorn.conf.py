@@ -1,0 +1,57 @@
+"""gunicorn settings for production: ``gunicorn -c panka_web/gunicorn.conf.py``.
+
+Everything comes from the environment, read as strictly as the Django settings (a bad
+value stops gunicorn at start, naming the variable):
+
+- ``PORT`` (8000) and ``PANKA_BIND_HOST`` (0.0.0.0, as a container needs; 127.0.0.1 on a
+  shared host behind a local proxy).
+- ``WEB_CONCURRENCY`` (2) worker processes of ``PANKA_WEB_THREADS`` (4) threads each. The
+  pages wait mostly on the database and AWS, so threads are cheap concurrency; add
+  processes for CPU (validation and plans run in the web process).
+- ``PANKA_WEB_TIMEOUT`` (60 s): a request that runs longer is killed. Deployments run in
+  the workers, never in a request, so nothing legitimate comes near it.
+- ``FORWARDED_ALLOW_IPS`` (127.0.0.1,::1): the proxies whose X-Forwarded-* headers
+  gunicorn believes; ``*`` only when the proxy is the sole way in (the compose example).
+- ``LOG_LEVEL`` (INFO). The access log goes to stdout, one line per request with its
+  duration in milliseconds; errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# gunicorn executes this file before it imports the app: make the project importable.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from panka_web.env import Env  # noqa: E402
+
+_env = Env()
+
+wsgi_app = "panka_web.wsgi:application"
+bind = [
+    f"{_env.str('PANKA_BIND_HOST', '0.0.0.0')}:{_env.int('PORT', 8000, minimum=1, maximum=65535)}"
+]
+workers = _env.int("WEB_CONCURRENCY", 2, minimum=1, maximum=64)
+threads = _env.int("PANKA_WEB_THREADS", 4, minimum=1, maximum=64)
+worker_class = "gthread"
+timeout = _env.int("PANKA_WEB_TIMEOUT", 60, minimum=5, maximum=3600)
+graceful_timeout = 30  # a stop lets requests in flight finish
+keepalive = 5  # a little longer than nothing, for a proxy that reuses connections
+# A fresh process now and then bounds any slow growth of memory; the jitter keeps the
+# workers from restarting all at once.
+max_requests = 5000
+max_requests_jitter = 500
+forwarded_allow_ips = _env.str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+accesslog = "-"
+errorlog = "-"
+loglevel = _env.str("LOG_LEVEL", "INFO").lower()
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+
+# The workers' heartbeat files: in memory where there is /dev/shm (a container's /tmp
+# may sit on a slow overlay filesystem, which makes gunicorn think workers hang).
+if Path("/dev/shm").is_dir():
+    worker_tmp_dir = "/dev/shm"
