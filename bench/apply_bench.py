@@ -38,6 +38,7 @@ import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import STACK  # noqa: E402
 from deployments import spec  # noqa: E402
 from deployments.aws import bootstrap  # noqa: E402
 from deployments.aws.clients import AwsSettings  # noqa: E402
@@ -55,16 +56,6 @@ READ_PREFIXES = ("Get", "Describe", "List", "Head")
 GOAL_RATIO = 0.35
 GOAL_NOOP_SECONDS = 5.0
 
-STACK = """\
-apiVersion: core.panka.io/v1
-kind: Stack
-metadata:
-  name: {name}
-spec:
-  provider:
-    name: aws
-    region: us-east-1
-"""
 
 QUEUE = """\
 apiVersion: components.panka.io/v1

@@ -30,6 +30,18 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
+# The stack document the deploy benches share: one stack in us-east-1, named per bench.
+STACK = """\
+apiVersion: core.panka.io/v1
+kind: Stack
+metadata:
+  name: {name}
+spec:
+  provider:
+    name: aws
+    region: us-east-1
+"""
+
 
 def free_port() -> int:
     with socket.socket() as s:

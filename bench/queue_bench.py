@@ -29,17 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import harness  # noqa: E402
+from bench.harness import STACK  # noqa: E402
 
-STACK = """\
-apiVersion: core.panka.io/v1
-kind: Stack
-metadata:
-  name: {name}
-spec:
-  provider:
-    name: aws
-    region: us-east-1
-"""
 QUEUE = """\
 apiVersion: components.panka.io/v1
 kind: SQS
