@@ -117,6 +117,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--versions", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--only", default="", help="measure only the pages whose name contains this text"
+    )
     args = parser.parse_args()
 
     env = harness.bench_env("pages")
@@ -157,6 +160,8 @@ def main() -> None:
 
         results = []
         for name, path in pages:
+            if args.only not in name:
+                continue
             result = harness.drive(
                 name, sessions, lambda s, i, path=path: ("GET", path, None, None),
                 seconds=args.seconds, cpu=cpu,

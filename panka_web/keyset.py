@@ -42,8 +42,14 @@ def _id(params: Mapping[str, str], name: str) -> int | None:
     return int(value)
 
 
+def _key(row: Any) -> int:
+    """The id of a model instance or of a ``values()`` row."""
+    return row["id"] if isinstance(row, dict) else row.id
+
+
 def keyset_page(rows: QuerySet[Any], params: Mapping[str, str], *, size: int) -> KeysetPage:
     """One page of ``rows`` ordered by descending ``id``, positioned by ``before``/``after``.
+    ``rows`` may yield model instances or ``values()`` dicts that include ``id``.
 
     One query: a page asks for one row more than it shows, which tells whether a page
     exists beyond it. Walking towards the newest rows (``after``) reads ascending and
@@ -57,8 +63,8 @@ def keyset_page(rows: QuerySet[Any], params: Mapping[str, str], *, size: int) ->
         return KeysetPage(
             items=items,
             # Rows at or below ``after`` exist: the page that linked here showed them.
-            older=items[-1].id if items else after + 1,
-            newer=items[0].id if more_newer else None,
+            older=_key(items[-1]) if items else after + 1,
+            newer=_key(items[0]) if more_newer else None,
         )
     query = rows.order_by("-id")
     if before is not None:
@@ -67,7 +73,7 @@ def keyset_page(rows: QuerySet[Any], params: Mapping[str, str], *, size: int) ->
     items = found[:size]
     return KeysetPage(
         items=items,
-        older=items[-1].id if len(found) > size else None,
+        older=_key(items[-1]) if len(found) > size else None,
         # A ``before`` link came from a newer page, so one exists.
-        newer=(items[0].id if items else before - 1) if before is not None else None,
+        newer=(_key(items[0]) if items else before - 1) if before is not None else None,
     )

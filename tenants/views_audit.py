@@ -20,6 +20,7 @@ from panka_web.keyset import keyset_page
 
 from .access import Right, get_tenant_for_user
 from .models import AuditEvent, Tenant
+from .rows import AUDIT_COLUMNS, audit_rows
 
 FIELDS = (
     "id",
@@ -68,7 +69,7 @@ def audit_log(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     events = filtered(access.tenant, request.GET)
     # Keyset pages: a tenant's log grows without end, and counting or skipping its rows
     # (Paginator) costs more the longer it is.
-    page = keyset_page(events, request.GET, size=EVENTS_PER_PAGE)
+    page = keyset_page(events.values(*AUDIT_COLUMNS), request.GET, size=EVENTS_PER_PAGE)
     query = request.GET.copy()
     for name in ("page", "before", "after"):
         query.pop(name, None)
@@ -79,6 +80,7 @@ def audit_log(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
             "access": access,
             "tenant": access.tenant,
             "page": page,
+            "rows": audit_rows(page.items),
             "filters": request.GET,
             "query": query.urlencode(),
             "actions": distinct_actions(access.tenant),

@@ -7,17 +7,19 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from panka_web.http import AuthenticatedHttpRequest
+from panka_web.listing import page_of
 
 from . import members
 from .access import Right, get_tenant_for_user
 from .models import Membership, Role
+from .rows import MEMBER_COLUMNS, member_rows
 
 MEMBERS_PER_PAGE = 50
 
@@ -26,8 +28,11 @@ MEMBERS_PER_PAGE = 50
 @require_GET
 def member_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = get_tenant_for_user(request.user, slug)
-    memberships = access.tenant.memberships.select_related("user").order_by("user__username")
-    page = Paginator(memberships, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    memberships = access.tenant.memberships.order_by("user__username")
+    page = page_of(memberships, MEMBER_COLUMNS, request.GET.get("page"), MEMBERS_PER_PAGE)
+    rows = member_rows(
+        access.tenant, page.object_list, admin=access.can_admin, csrf=get_token(request)
+    )
     return render(
         request,
         "tenants/member_list.html",
@@ -35,6 +40,7 @@ def member_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
             "access": access,
             "tenant": access.tenant,
             "page": page,
+            "rows": rows,
             "roles": Role.choices,
             "new_link": request.session.pop("invitation_link", None),
         },

@@ -410,7 +410,9 @@ class LockManager:
             raise ValueError("page_size must be between 1 and 1000")
         if start_key is not None and not start_key.startswith(prefix):
             raise ValueError("start_key does not belong to this prefix")
-        kwargs: dict[str, Any] = {"TableName": self.settings.lock_table}
+        # Limit: a scan reads (and the client parses) up to 1 MB per call otherwise, every
+        # lock of every tenant, to show one page of them.
+        kwargs: dict[str, Any] = {"TableName": self.settings.lock_table, "Limit": page_size + 1}
         if prefix:
             kwargs["FilterExpression"] = "begins_with(lockKey, :prefix)"
             kwargs["ExpressionAttributeValues"] = {":prefix": {"S": prefix}}

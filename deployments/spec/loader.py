@@ -339,6 +339,9 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
     mapping_start, sequence_start = MappingStartEvent, SequenceStartEvent
     mapping_end, sequence_end = MappingEndEvent, SequenceEndEvent
     number_start, word_start, words = NUMBER_START, WORD_START, WORDS
+    # A tag is written with "!" and an anchor with "&": a text with neither (nearly
+    # every file) has none, and each node event is spared reading both attributes.
+    props = "!" in text or "&" in text
 
     stack: list[Any] = []  # the open collections, outermost first
     top: Any = None  # the innermost open collection
@@ -353,7 +356,7 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
         event = get_event()
         cls = event.__class__
         if cls is scalar_event:
-            if event.tag is not None or event.anchor is not None:
+            if props and (event.tag is not None or event.anchor is not None):
                 raise _NotPlain
             count += 1
             raw = event.value
@@ -397,7 +400,7 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
             else:
                 root = value
         elif cls is mapping_start or cls is sequence_start:
-            if event.tag is not None or event.anchor is not None:
+            if props and (event.tag is not None or event.anchor is not None):
                 raise _NotPlain
             if len(stack) >= max_depth - 1:
                 raise _NotPlain  # at or near the depth limit: let the indexing loader judge
@@ -433,8 +436,11 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
             if count > max_nodes or used > budget.limit:
                 raise _NotPlain
             if root is not None:  # "empty documents are ignored" (format.md §2)
+                # Positional (aliased=False, then where): keyword binding costs more.
                 documents.append(
-                    Document(name, len(documents), root, text, spans, texts, count, where=positions)
+                    Document(
+                        name, len(documents), root, text, spans, texts, count, False, positions
+                    )
                 )
                 positions.ordinals.append(ordinal)
         elif cls is alias_event:

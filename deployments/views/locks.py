@@ -20,52 +20,20 @@ from tenants.access import (
 from .. import lock_ops
 from ..aws.errors import AwsError
 from ..aws.locks import LockManager, tenant_prefix
-from ..models import Deployment
+from ..rows import lock_rows
 from ..runtime import aws_settings
 
 PAGE_SIZE = 50
 
 
-def _rows(infos, tenant=None) -> list[dict[str, object]]:
-    """Lock rows with their runs; on a tenant's page only that tenant's runs (a lock
-    record names its run by id, and a CLI can write any id there)."""
-    run_ids = [i.deployment_id for i in infos if i.deployment_id]
-    runs = {}
-    if run_ids:
-        valid = []
-        for value in run_ids:
-            try:
-                import uuid
-
-                valid.append(uuid.UUID(value))
-            except ValueError:
-                continue
-        found = Deployment.objects.filter(uid__in=valid).select_related("stack__tenant")
-        if tenant is not None:
-            found = found.filter(stack__tenant=tenant)
-        runs = {str(r.uid): r for r in found}
-    return [
-        {
-            "info": info,
-            "key": lock_ops.parse_key(info.key),
-            "run": runs.get(info.deployment_id or ""),
-            "manual": lock_ops.is_manual(info),
-            "stale": lock_ops.is_stale(info),
-        }
-        for info in infos
-    ]
-
-
-def _page(
-    prefix: str, start: str | None, tenant=None
-) -> tuple[list[dict[str, object]], str | None, str]:
+def _page(prefix: str, start: str | None, tenant=None) -> tuple[str, str | None, str]:
     try:
         infos, next_key = LockManager(aws_settings()).list_prefix(
             prefix, page_size=PAGE_SIZE, start_key=start
         )
     except (ValueError, AwsError) as exc:
-        return [], None, f"The locks could not be read: {exc}"
-    return _rows(infos, tenant), next_key, ""
+        return "", None, f"The locks could not be read: {exc}"
+    return lock_rows(infos, tenant), next_key, ""
 
 
 @login_required

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from panka_web.http import AuthenticatedHttpRequest
+from panka_web.listing import page_of
 from tenants.access import Right, get_stack_for_user
 
 from .. import editing
 from ..models import Stack, StackRevision
+from ..rows import REVISION_COLUMNS, revision_rows
 from ..textdiff import diff_files
 
 
@@ -32,12 +34,25 @@ def _revision(stack: Stack, number: object) -> StackRevision:
 @require_GET
 def revision_list(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
     access, stack = get_stack_for_user(request.user, slug, stack_name)
-    revisions = stack.revisions.select_related("author").defer("files").order_by("-number")
-    page = Paginator(revisions, 50).get_page(request.GET.get("page"))
+    # Only the columns a row shows, not the files.
+    page = page_of(
+        stack.revisions.order_by("-number"), REVISION_COLUMNS, request.GET.get("page"), 50
+    )
+    rows, restore_forms = revision_rows(
+        access.tenant, stack.name, page.object_list,
+        first_page=page.number == 1, restorable=access.can_deploy, csrf=get_token(request),
+    )  # fmt: skip
     return render(
         request,
         "deployments/revision_list.html",
-        {"access": access, "tenant": access.tenant, "stack": stack, "page": page},
+        {
+            "access": access,
+            "tenant": access.tenant,
+            "stack": stack,
+            "page": page,
+            "rows": rows,
+            "restore_forms": restore_forms,
+        },
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -13,11 +12,13 @@ from django_htmx.http import HttpResponseStopPolling
 
 from panka_web.htmx import template_for
 from panka_web.http import AuthenticatedHttpRequest
+from panka_web.listing import page_of
 from tenants.access import Right, get_run_for_user, get_stack_for_user
 
 from .. import pending_state, runs
 from ..models import Deployment
 from ..plan_view import plan_groups, stateful_warnings
+from ..rows import RUN_COLUMNS, run_rows
 from ..state_view import masked_json
 
 TEMPLATE = "deployments/run_detail.html"
@@ -160,15 +161,17 @@ def save_state_again(request: AuthenticatedHttpRequest, slug: str, uid: str) -> 
 @require_GET
 def run_list(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
     access, stack = get_stack_for_user(request.user, slug, stack_name)
-    # Only what a row shows: a run's plan, logs' worth of error text and kept state can
-    # be large, and a page holds 50 of them.
-    rows = stack.deployments.select_related("requested_by", "revision").only(
-        "uid", "number", "kind", "environment", "status", "created_at", "stack_id",
-        "revision__number", "requested_by__username",
-    )  # fmt: skip
-    page = Paginator(rows.order_by("-number"), 50).get_page(request.GET.get("page"))
+    # Only the columns a row shows: a run's plan, logs and kept state can be large.
+    runs = stack.deployments.order_by("-number")
+    page = page_of(runs, RUN_COLUMNS, request.GET.get("page"), 50)
     return render(
         request,
         "deployments/run_list.html",
-        {"access": access, "tenant": access.tenant, "stack": stack, "page": page},
+        {
+            "access": access,
+            "tenant": access.tenant,
+            "stack": stack,
+            "page": page,
+            "rows": run_rows(access.tenant, page.object_list),
+        },
     )

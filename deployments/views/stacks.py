@@ -4,19 +4,20 @@ its runs, lock and drift."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from panka_web.http import AuthenticatedHttpRequest
+from panka_web.listing import page_of
 from tenants.access import get_stack_for_user, get_tenant_for_user
 
 from .. import lock_ops, runs
 from ..aws.errors import AwsError
 from ..aws.locks import LockManager, lock_key
 from ..models import Deployment, DriftCheck
+from ..rows import stack_rows
 from ..runtime import aws_settings
 
 # A tenant may have up to its max_stacks (1,000 and more): the home page shows them a page
@@ -74,9 +75,17 @@ def tenant_home(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     stacks = access.tenant.stacks.order_by("name").annotate(
         drift_status=Subquery(newest_drift.values("status")[:1])
     )
-    page = Paginator(stacks, STACKS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(
+        stacks, ("name", "description", "drift_status", "created_at"),
+        request.GET.get("page"), STACKS_PER_PAGE,
+    )  # fmt: skip
     return render(
         request,
         "deployments/tenant_home.html",
-        {"access": access, "tenant": access.tenant, "page": page},
+        {
+            "access": access,
+            "tenant": access.tenant,
+            "page": page,
+            "rows": stack_rows(access.tenant, page.object_list),
+        },
     )

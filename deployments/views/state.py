@@ -16,6 +16,7 @@ from tenants.access import Right, get_stack_environment_for_user
 from ..aws.errors import AwsError, StateCorrupt
 from ..aws.state import StateStore, StateVersion
 from ..models import Deployment, Stack
+from ..rows import state_rows
 from ..runtime import aws_settings
 from ..state_ops import RestoreRefused, restore_state_version
 from ..state_view import diff_states, masked_json, parse_time, resources_by_service, stack_outputs
@@ -102,7 +103,9 @@ def state_history(
             "tenant": access.tenant,
             "stack": stack,
             "environment": environment,
-            "rows": rows,
+            "rows": state_rows(access.tenant, stack.name, environment, rows),
+            "count": len(rows),
+            "problem": next((row["problem"] for row in rows if row["problem"]), ""),
             "page": page,
             "error": error,
         },

@@ -1,0 +1,59 @@
+"""The list pages' rows (deployments/rows.py, tenants/rows.py): escaped, linked, and with
+the per-role parts only for the roles that have them."""
+
+from __future__ import annotations
+
+from deployments.models import Stack, StackRevision
+from tenants import audit
+from tests.conftest import make_stack
+
+HOSTILE = '<script>alert("x")</script> & "quotes"'
+ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;"
+
+
+def test_stack_rows_escape_and_link(client, personas):
+    Stack.objects.create(tenant=personas.tenant, name="web", description=HOSTILE)
+    client.force_login(personas.viewer)
+    page = client.get("/t/acme/").content.decode()
+    assert "<script>alert" not in page and ESCAPED in page
+    assert '<a href="/t/acme/stacks/web/">web</a>' in page
+
+
+def test_revision_rows_restore_only_for_deployers_and_never_the_current(client, personas):
+    stack = make_stack(personas.tenant)
+    StackRevision.objects.create(
+        stack=stack, number=2, files=stack.revisions.get().files, message=HOSTILE,
+        author=personas.deployer,
+    )  # fmt: skip
+    client.force_login(personas.deployer)
+    page = client.get("/t/acme/stacks/shop/revisions/").content.decode()
+    assert ESCAPED in page and "<script>alert" not in page
+    assert 'form="restore-1"' in page and 'form="restore-2"' not in page, "2 is current"
+    assert 'action="/t/acme/stacks/shop/revisions/1/restore/"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    client.force_login(personas.viewer)
+    page = client.get("/t/acme/stacks/shop/revisions/").content.decode()
+    assert "restore-1" not in page and 'href="/t/acme/stacks/shop/revisions/1/"' in page
+
+
+def test_audit_rows_escape_details(client, personas):
+    audit.record(
+        action="stack.created", tenant=personas.tenant, actor=personas.admin,
+        target="stack:<b>x</b>", details={"note": HOSTILE},
+    )  # fmt: skip
+    client.force_login(personas.auditor)
+    page = client.get("/t/acme/audit/").content.decode()
+    assert "stack:&lt;b&gt;x&lt;/b&gt;" in page and f"note={ESCAPED}" in page
+    assert "<script>alert" not in page
+
+
+def test_member_rows_role_picker_for_admins_only(client, personas):
+    client.force_login(personas.admin)
+    page = client.get("/t/acme/members/").content.decode()
+    assert 'action="/t/acme/members/deployer/role/"' in page
+    assert '<option value="deployer" selected>' in page
+    assert 'action="/t/acme/members/viewer/remove/"' in page
+    client.force_login(personas.viewer)
+    page = client.get("/t/acme/members/").content.decode()
+    assert "/role/" not in page and "/remove/" not in page
+    assert '<tr id="member-deployer"><td>deployer</td>' in page
