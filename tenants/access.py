@@ -83,9 +83,12 @@ def tenants_for_user(user: User) -> QuerySet[Tenant]:
     """The tenants a user may open, for navigation."""
     if not user.is_authenticated:
         return Tenant.objects.none()
+    # What navigation shows: every page renders this list, and a tenant's JSON settings
+    # (five fields) would be decoded for each row otherwise.
+    tenants = Tenant.objects.only("slug", "display_name")
     if user.is_superuser:
-        return Tenant.objects.all()
-    return Tenant.objects.filter(memberships__user=user).distinct()
+        return tenants.all()
+    return tenants.filter(memberships__user=user).distinct()
 
 
 def platform_admin_required(view):
