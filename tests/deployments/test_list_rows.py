@@ -3,6 +3,10 @@ the per-role parts only for the roles that have them."""
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from deployments.models import Stack, StackRevision
 from tenants import audit
 from tests.conftest import make_stack
@@ -57,3 +61,35 @@ def test_member_rows_role_picker_for_admins_only(client, personas):
     page = client.get("/t/acme/members/").content.decode()
     assert "/role/" not in page and "/remove/" not in page
     assert '<tr id="member-deployer"><td>deployer</td>' in page
+
+
+def test_lock_rows_say_how_long_a_lock_has_been_held(client, personas, inline_tasks):
+    from deployments.aws.locks import LockManager, lock_key
+
+    make_stack(personas.tenant)
+    LockManager(inline_tasks).acquire(
+        lock_key("acme", "shop", "development"), owner="bob@laptop", reason="<b>apply</b>"
+    )
+    client.force_login(personas.viewer)
+    page = client.get("/t/acme/locks/").content.decode()
+    assert re.search(r"\(held \d+s\)", page), "held for some seconds"
+    assert '<a href="/t/acme/stacks/shop/">shop</a>' in page
+    assert "&lt;b&gt;apply&lt;/b&gt;" in page and "<b>apply</b>" not in page
+
+
+@pytest.mark.parametrize("seconds, shown", [
+    (0, "0s"), (59, "59s"), (61, "1m 01s"), (3600 + 5 * 60, "1h 05m"), (2 * 86400 + 3 * 3600, "2d 03h"),
+])  # fmt: skip
+def test_held_for(seconds, shown) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from deployments.aws.locks import LockInfo
+    from deployments.rows import held_for
+
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    info = LockInfo(
+        key="k", lock_id="i", owner="o", acquired_at=now - timedelta(seconds=seconds),
+        expires_at=None, lease_seconds=None, reason="", deployment_id=None,
+        heartbeat_at=None, rvn=None, observed_at=now,
+    )  # fmt: skip
+    assert held_for(info) == shown
