@@ -19,8 +19,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from panka_web.listing import Links, html_row, stamp
-from tenants.models import Tenant
+from panka_web.listing import Links, csrf_input, html_row, stamp
+from tenants.models import NAME_RULE, Tenant
 
 from . import lock_ops
 from .aws.locks import LockInfo
@@ -32,8 +32,11 @@ STACK_ROW = (
 )
 
 
+STACK_COLUMNS = ("name", "description", "drift_status", "created_at")
+
+
 def stack_rows(tenant: Tenant, rows: Iterable[tuple]) -> SafeString:
-    """Rows of (name, description, drift status, created)."""
+    """Rows of ``STACK_COLUMNS`` (``drift_status``: an annotation, the latest check's)."""
     link = Links("stack_detail", tenant.slug)
     return mark_safe(
         "".join(
@@ -92,10 +95,8 @@ REVISION_COLUMNS = (
     "number", "message", "author__username", "created_at", "error_count", "warning_count",
     "content_hash",
 )  # fmt: skip
-RESTORE_FORM = (
-    '<form id="restore-{number}" method="post" action="{url}">'
-    '<input type="hidden" name="csrfmiddlewaretoken" value="{csrf}"></form>'
-)
+RESTORE_BUTTON = '<button type="submit" form="restore-{number}" class="secondary">Restore</button>'
+RESTORE_FORM = '<form id="restore-{number}" method="post" action="{url}">{csrf}</form>'
 CHECKED = mark_safe(" checked")
 
 
@@ -115,22 +116,20 @@ def revision_rows(
     detail = Links("revision_detail", tenant.slug, stack_name)
     restore = Links("revision_restore", tenant.slug, stack_name)
     html, forms = [], []
+    token = csrf_input(csrf)
     for i, (number, message, author, created, errors, warnings, digest) in enumerate(rows):
-        can_restore = restorable and not (first_page and i == 0)
+        button = ""
+        if restorable and not (first_page and i == 0):
+            button = html_row(RESTORE_BUTTON, number=number)
+            forms.append(html_row(RESTORE_FORM, number=number, url=restore(number), csrf=token))
         html.append(
             html_row(
                 REVISION_ROW, number=number, url=detail(number), message=message or "—",
                 author=author or "system", saved=stamp(created), hash=digest[7:19],
                 from_checked=CHECKED if i == 1 else "", to_checked=CHECKED if i == 0 else "",
-                validation=_validation_badges(errors, warnings),
-                restore=format_html(
-                    '<button type="submit" form="restore-{}" class="secondary">Restore</button>',
-                    number,
-                ) if can_restore else "",
+                validation=_validation_badges(errors, warnings), restore=button,
             )
         )  # fmt: skip
-        if can_restore:
-            forms.append(html_row(RESTORE_FORM, number=number, url=restore(number), csrf=csrf))
     return mark_safe("".join(html)), mark_safe("".join(forms))
 
 
@@ -152,6 +151,12 @@ def _s(count: int) -> str:
     return "" if count == 1 else "s"
 
 
+LINK = '<a href="{url}">{text}</a>'
+CELL = "<td>{text}</td>"
+HELD = ' <span class="meta">(held {held})</span>'
+STALE_CLASS = mark_safe(' class="stale"')
+STALE_BADGE = mark_safe('<span class="badge danger">stale</span>')
+MANUAL_BADGE = mark_safe(' <span class="badge">manual</span>')
 LOCK_ROW = (
     "<tr{stale_class}>{tenant_cell}<td>{stack}</td><td>{environment}</td><td>{owner}</td>"
     "<td>{run}</td><td>{reason}{manual}</td><td>{acquired}{held}</td><td>{heartbeat}</td>"
@@ -179,57 +184,54 @@ def lock_rows(infos: list[LockInfo], tenant: Tenant | None = None) -> SafeString
     their pages and only that tenant's runs are linked (a lock record names its run by
     id, and a CLI can write any id there); the platform page (no tenant) adds a tenant
     column."""
-    ids = []
-    for info in infos:
-        with contextlib.suppress(ValueError, TypeError, AttributeError):
-            ids.append(uuid.UUID(info.deployment_id))
-    runs: dict[str, tuple[int, str]] = {}
-    if ids:
-        found = Deployment.objects.filter(uid__in=ids)
-        if tenant is not None:
-            found = found.filter(stack__tenant=tenant)
-        for uid, number, slug in found.values_list("uid", "number", "stack__tenant__slug"):
-            runs[str(uid)] = (number, slug)
+    runs = _runs_of(infos, tenant)
     run_links: dict[str, Links] = {}
     stack_link = Links("stack_detail", tenant.slug) if tenant is not None else None
     html = []
     for info in infos:
         key = lock_ops.parse_key(info.key)
-        stack = key.stack if key else info.key
-        if key and stack_link:
-            stack = html_row(
-                '<a href="{url}">{name}</a>', url=stack_link(key.stack), name=key.stack
-            )
+        stack: str = key.stack if key else info.key
+        # A lock key is written by whoever holds the lock (the panka CLI too): only a
+        # valid stack name becomes a link.
+        if key and stack_link and NAME_RULE.regex.fullmatch(key.stack):
+            stack = html_row(LINK, url=stack_link(key.stack), text=key.stack)
         run = ""
-        if (found_run := runs.get(info.deployment_id or "")) is not None:
-            number, slug = found_run
+        if (found := runs.get(info.deployment_id or "")) is not None:
+            number, slug = found
             if slug not in run_links:
                 run_links[slug] = Links("run_detail", slug)
-            run = html_row(
-                '<a href="{url}">#{number}</a>',
-                url=run_links[slug](info.deployment_id),
-                number=number,
-            )
-        stale = lock_ops.is_stale(info)
+            run = html_row(LINK, url=run_links[slug](info.deployment_id), text=f"#{number}")
+        tenant_cell = "" if tenant is not None else html_row(CELL, text=key.tenant if key else "—")
         held = held_for(info)
+        stale = lock_ops.is_stale(info)
         html.append(
             html_row(
-                LOCK_ROW,
-                stale_class=mark_safe(' class="stale"') if stale else "",
-                tenant_cell=format_html("<td>{}</td>", key.tenant if key else "—")
-                if tenant is None else "",
+                LOCK_ROW, stale_class=STALE_CLASS if stale else "", tenant_cell=tenant_cell,
                 stack=stack, environment=key.environment if key else "—",
                 owner=info.owner or "?", run=run, reason=info.reason,
-                manual=mark_safe(' <span class="badge">manual</span>')
-                if lock_ops.is_manual(info) else "",
+                manual=MANUAL_BADGE if lock_ops.is_manual(info) else "",
                 acquired=stamp(info.acquired_at) or "—",
-                held=format_html(' <span class="meta">(held {})</span>', held) if held else "",
+                held=html_row(HELD, held=held) if held else "",
                 heartbeat=stamp(info.heartbeat_at, "%H:%M:%S") or "—",
-                expires=stamp(info.expires_at) or "—",
-                stale=mark_safe('<span class="badge danger">stale</span>') if stale else "",
+                expires=stamp(info.expires_at) or "—", stale=STALE_BADGE if stale else "",
             )
         )  # fmt: skip
     return mark_safe("".join(html))
+
+
+def _runs_of(infos: list[LockInfo], tenant: Tenant | None) -> dict[str, tuple[int, str]]:
+    """run id -> (number, tenant slug) of the runs the locks name (of ``tenant`` only)."""
+    ids = []
+    for info in infos:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            ids.append(uuid.UUID(info.deployment_id))
+    if not ids:
+        return {}
+    found = Deployment.objects.filter(uid__in=ids)
+    if tenant is not None:
+        found = found.filter(stack__tenant=tenant)
+    rows = found.values_list("uid", "number", "stack__tenant__slug")
+    return {str(uid): (number, slug) for uid, number, slug in rows}
 
 
 STATE_ROW = (

@@ -4,8 +4,9 @@ In Django's template language every ``{% url %}`` in a row is a full ``reverse()
 ``|date`` a formatter, and every row a model instance; on the 2-core machines we serve from,
 that was most of a list page's time (``make bench-pages``). The list views therefore read
 only the columns they show (``values()``), build each row's links from one reversed pattern
-and format its times once, and the templates print plain values. Escaping still happens in
-the template: these helpers return text, never markup.
+and format its times once, and each row is one ``html_row``, which escapes every value the
+way the template language would (``deployments/rows.py``, ``tenants/rows.py``). Only
+constant markup, or markup that ``html_row``/``format_html`` built, may be passed on as safe.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class Links:
 
     The varying argument is the last one, so the marker's last occurrence is its place
     whatever the fixed arguments contain. Values are quoted as ``reverse()`` quotes them
-    (tests/test_listing.py compares the two).
+    (tests/test_listing.py compares the two), but not checked against the route's
+    converter: pass values the route accepts (ids and names from the database; check
+    anything else first, as ``lock_rows`` does with names read from lock keys).
     """
 
     __slots__ = ("_prefix", "_suffix")
@@ -80,3 +83,8 @@ def page_of(rows: QuerySet[Any], columns: tuple[str, ...], number: object, per_p
     found = {row[0]: row[1:] for row in rows.filter(pk__in=keys).values_list("pk", *columns)}
     page.object_list = [found[key] for key in keys if key in found]
     return page
+
+
+def csrf_input(token: str) -> SafeString:
+    """What ``{% csrf_token %}`` writes, for forms built in Python."""
+    return html_row('<input type="hidden" name="csrfmiddlewaretoken" value="{token}">', token=token)

@@ -87,7 +87,7 @@ def tenants_for_user(user: User) -> QuerySet[Tenant]:
     # (five fields) would be decoded for each row otherwise.
     tenants = Tenant.objects.only("slug", "display_name")
     if user.is_superuser:
-        return tenants.all()
+        return tenants
     return tenants.filter(memberships__user=user).distinct()
 
 
@@ -142,7 +142,7 @@ def get_tenant_for_user(
     return access
 
 
-@cache
+@cache  # per database vendor (the argument), whose quoting the statement uses
 def _tenant_with_role_sql(vendor: str) -> str:
     q = connection.ops.quote_name
     member = Membership._meta
@@ -155,7 +155,7 @@ def _tenant_with_role_sql(vendor: str) -> str:
     )
 
 
-@cache
+@cache  # per database vendor, as above
 def _stack_sql(vendor: str) -> str:
     from deployments.models import Stack
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from panka_web.listing import Links, html_row, stamp
+from panka_web.listing import Links, csrf_input, html_row, stamp
 
 from .models import Role, Tenant
 
@@ -65,7 +65,7 @@ def member_rows(tenant: Tenant, rows: Iterable[tuple], *, admin: bool, csrf: str
     """Rows of ``MEMBER_COLUMNS``; an admin's rows carry a role picker and a remove button."""
     labels = dict(Role.choices)
     change, remove = Links("member_role", tenant.slug), Links("member_remove", tenant.slug)
-    csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf)
+    token = csrf_input(csrf)
     # The pickers differ only in the option selected: one per role, built once.
     options = {
         role: format_html_join(
@@ -78,7 +78,7 @@ def member_rows(tenant: Tenant, rows: Iterable[tuple], *, admin: bool, csrf: str
     for username, email, role, created in rows:
         if admin:
             role_cell = html_row(
-                ROLE_FORM, url=change(username), csrf=csrf_input, username=username,
+                ROLE_FORM, url=change(username), csrf=token, username=username,
                 options=options.get(role, ""),
             )  # fmt: skip
             remove_cell = html_row(REMOVE_FORM, url=remove(username), csrf=csrf_input)

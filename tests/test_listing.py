@@ -9,11 +9,12 @@ import pytest
 from django.template import engines
 from django.urls import reverse
 
-from panka_web.listing import Links, stamp
+from panka_web.listing import Links, csrf_input, html_row, stamp
 
 VALUES = [
-    "plain", "with-dash_and_underscore", "7355608", "a7355608b", "über name", "a?b#c&d", "user@example.com", "first.last+tag",
-    "100%", "~:@!$'()*+,;=", 42, 0, uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "plain", "with-dash_and_underscore", "7355608", "a7355608b", "über name", "a?b#c&d",
+    "user@example.com", "first.last+tag", "100%", "~:@!$'()*+,;=", 42, 0,
+    uuid.UUID("12345678-1234-5678-1234-567812345678"),
 ]  # fmt: skip
 
 
@@ -43,3 +44,13 @@ def test_stamp_matches_the_date_filter(fmt, django_fmt) -> None:
     template = engines["django"].from_string("{{ m|date:f }}")
     assert stamp(moment, fmt) == template.render({"m": moment, "f": django_fmt})
     assert stamp(None) == ""
+
+
+def test_html_row_escapes_like_format_html() -> None:
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+
+    values = {"a": '<b x="1">&\'', "b": mark_safe("<i>kept</i>"), "c": None, "d": 3}
+    template = '<td title="{a}">{a}{b}{c}{d}</td>'
+    assert html_row(template, **values) == format_html(template, **values)
+    assert csrf_input('t"k') == '<input type="hidden" name="csrfmiddlewaretoken" value="t&quot;k">'

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime
+import functools
 import io
 import json
 import logging
@@ -150,10 +151,10 @@ def _cheap_version_listing() -> None:
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
-def _unix_time_millis(moment: datetime.datetime | None = None) -> float:
-    from moto.core.utils import utcnow
-
-    delta = (moment or utcnow()) - _EPOCH
+def _unix_time_millis(moment: datetime.datetime) -> float:
+    """moto's ``unix_time_millis`` for the one call the S3 models make (the version sort,
+    which always passes a time)."""
+    delta = moment - _EPOCH
     return ((delta.days * 86400) + (delta.seconds + (delta.microseconds / 1e6))) * 1000.0
 
 
@@ -183,6 +184,7 @@ def _plain_dynamodb_reads() -> None:
         if getattr(original, "panka_patched", False):
             continue
 
+        @functools.wraps(original)
         def read(self: Any, _original: Callable[[Any], Any] = original) -> Any:
             response = _original(self)
             if isinstance(response, DynamoResult):

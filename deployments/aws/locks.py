@@ -410,8 +410,10 @@ class LockManager:
             raise ValueError("page_size must be between 1 and 1000")
         if start_key is not None and not start_key.startswith(prefix):
             raise ValueError("start_key does not belong to this prefix")
-        # Limit: a scan reads (and the client parses) up to 1 MB per call otherwise, every
-        # lock of every tenant, to show one page of them.
+        # Limit: unbounded, a scan reads (and the client parses) up to 1 MB per call, every
+        # lock of every tenant, to show one page. Limit counts the locks read, not those
+        # that match the prefix, so it doubles with each further call: a tenant whose
+        # locks are few among many is still found in a handful of calls.
         kwargs: dict[str, Any] = {"TableName": self.settings.lock_table, "Limit": page_size + 1}
         if prefix:
             kwargs["FilterExpression"] = "begins_with(lockKey, :prefix)"
@@ -427,6 +429,7 @@ class LockManager:
                 if "LastEvaluatedKey" not in response:
                     break
                 kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+                kwargs["Limit"] = min(kwargs["Limit"] * 2, 1000)
         except (ClientError, BotoCoreError) as exc:
             raise AwsError(f"listing locks under {prefix!r} failed: {exc}") from exc
         page = [self._info(item) for item in found[:page_size]]

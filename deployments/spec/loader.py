@@ -436,11 +436,8 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
             if count > max_nodes or used > budget.limit:
                 raise _NotPlain
             if root is not None:  # "empty documents are ignored" (format.md §2)
-                # Positional (aliased=False, then where): keyword binding costs more.
                 documents.append(
-                    Document(
-                        name, len(documents), root, text, spans, texts, count, False, positions
-                    )
+                    Document(name, len(documents), root, text, spans, texts, count, where=positions)
                 )
                 positions.ordinals.append(ordinal)
         elif cls is alias_event:

@@ -17,7 +17,7 @@ from .. import lock_ops, runs
 from ..aws.errors import AwsError
 from ..aws.locks import LockManager, lock_key
 from ..models import Deployment, DriftCheck
-from ..rows import stack_rows
+from ..rows import STACK_COLUMNS, stack_rows
 from ..runtime import aws_settings
 
 # A tenant may have up to its max_stacks (1,000 and more): the home page shows them a page
@@ -75,10 +75,7 @@ def tenant_home(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     stacks = access.tenant.stacks.order_by("name").annotate(
         drift_status=Subquery(newest_drift.values("status")[:1])
     )
-    page = page_of(
-        stacks, ("name", "description", "drift_status", "created_at"),
-        request.GET.get("page"), STACKS_PER_PAGE,
-    )  # fmt: skip
+    page = page_of(stacks, STACK_COLUMNS, request.GET.get("page"), STACKS_PER_PAGE)
     return render(
         request,
         "deployments/tenant_home.html",

@@ -273,6 +273,25 @@ def test_list_prefix_pages_through_one_tenants_locks(aws, locks, hook):
     assert sorted(seen) == sorted(mine)
 
 
+def test_list_prefix_finds_a_tenants_few_locks_among_many_in_a_few_scans(aws, locks, hook):
+    """Limit counts the locks a scan reads, not the ones that match: it doubles with each
+    call, so 2 locks among 300 of other tenants take a handful of scans, not 300/4."""
+    mine = {lock_key("acme", f"s{i}", "production") for i in range(2)}
+    for key in mine | {lock_key("other", f"s{i}", "production") for i in range(300)}:
+        locks.acquire(key, owner="alice", reason="deploy")
+    limits: list[int] = []
+    hook(
+        "dynamodb",
+        "provide-client-params.dynamodb.Scan",
+        lambda params, **_: limits.append(params["Limit"]),
+    )
+
+    page, start = locks.list_prefix(tenant_prefix("acme"), page_size=3)
+
+    assert {info.key for info in page} == mine and start is None
+    assert limits[:4] == [4, 8, 16, 32] and len(limits) <= 8, limits
+
+
 def test_list_prefix_refuses_a_start_key_of_another_prefix(locks):
     with pytest.raises(ValueError):
         locks.list_prefix("tenant:acme:", start_key="tenant:other:stack:x:env:y")

@@ -78,7 +78,7 @@ def test_lock_rows_say_how_long_a_lock_has_been_held(client, personas, inline_ta
 
 
 @pytest.mark.parametrize("seconds, shown", [
-    (0, "0s"), (59, "59s"), (61, "1m 01s"), (3600 + 5 * 60, "1h 05m"), (2 * 86400 + 3 * 3600, "2d 03h"),
+    (0, "0s"), (59, "59s"), (61, "1m 01s"), (3900, "1h 05m"), (2 * 86400 + 3 * 3600, "2d 03h"),
 ])  # fmt: skip
 def test_held_for(seconds, shown) -> None:
     from datetime import UTC, datetime, timedelta
@@ -93,3 +93,53 @@ def test_held_for(seconds, shown) -> None:
         heartbeat_at=None, rvn=None, observed_at=now,
     )  # fmt: skip
     assert held_for(info) == shown
+
+
+def test_platform_lock_rows_have_a_tenant_column_and_no_stack_links(client, personas, inline_tasks):
+    from deployments.aws.locks import LockManager, lock_key
+
+    manager = LockManager(inline_tasks)
+    manager.acquire(lock_key("globex", "secret", "production"), owner="mallory", reason="x")
+    client.force_login(personas.platform_admin)
+    page = client.get("/locks/").content.decode()
+    assert "<td>globex</td><td>secret</td><td>production</td>" in page
+    assert "/stacks/secret/" not in page
+
+
+def test_a_lock_key_that_is_not_a_stack_name_is_not_linked(client, personas, inline_tasks):
+    from deployments.aws.locks import LockManager
+
+    make_stack(personas.tenant)
+    # Written by whoever holds the lock, e.g. a CLI: a path, not a stack name.
+    LockManager(inline_tasks).acquire(
+        "tenant:acme:stack:../../locks:env:development", owner="cli", reason="x"
+    )
+    client.force_login(personas.viewer)
+    page = client.get("/t/acme/locks/").content.decode()
+    assert "<td>../../locks</td>" in page and 'href="/t/acme/stacks/../' not in page
+
+
+def test_revision_rows_on_a_later_page_can_all_be_restored(client, personas):
+    from bench import seed
+
+    stack = make_stack(personas.tenant)
+    seed.revisions(stack, 59, author=None)
+    client.force_login(personas.deployer)
+    first = client.get("/t/acme/stacks/shop/revisions/").content.decode()
+    assert 'form="restore-60"' not in first and 'form="restore-59"' in first
+    later = client.get("/t/acme/stacks/shop/revisions/?page=2").content.decode()
+    assert 'form="restore-10"' in later and 'form="restore-1"' in later
+    assert "<td>system</td>" in later, "no author"
+    assert 'value="10" aria-label="to 10" checked' in later, "the page's first is 'to'"
+
+
+def test_run_rows_link_and_say_system_for_no_requester(client, personas):
+    from bench import seed
+
+    stack = make_stack(personas.tenant)
+    seed.runs(stack, stack.revisions.get(), 2, user=None)
+    run = stack.deployments.get(number=2)
+    client.force_login(personas.viewer)
+    page = client.get("/t/acme/stacks/shop/runs/").content.decode()
+    assert f'<a href="/t/acme/runs/{run.uid}/">2</a>' in page
+    assert page.count("<td>system</td>") == 2

@@ -166,3 +166,19 @@ def test_roles_outsider_and_methods(client, personas, inline_tasks):
     assert StateStore(inline_tasks).load("acme", "shop", "development").version_id == version, (
         "nothing written"
     )
+
+
+def test_state_rows_escape_metadata_and_mark_deleted_and_current(client, personas, inline_tasks):
+    from deployments.aws.clients import client as aws_client
+
+    deployable_stack(personas)
+    put_raw(inline_tasks, CLI_STATE, **{"deployed-by": '<b>eve</b>"', "serial": "1"})
+    aws_client(inline_tasks, "s3").delete_object(Bucket=inline_tasks.state_bucket, Key=KEY)
+    latest = put_raw(inline_tasks, CLI_STATE, **{"deployed-by": "bob", "serial": "2"})
+    client.force_login(personas.viewer)
+    page = client.get(BASE).content.decode()
+    assert "&lt;b&gt;eve&lt;/b&gt;&quot;" in page and "<b>eve</b>" not in page
+    assert page.count('<span class="badge danger">deleted</span>') == 1
+    current = page.index(f'id="v-{latest}"')
+    assert page.index('<span class="badge ok">current</span>') > current, "on the latest row"
+    assert f'href="{BASE}v/{latest}/"' in page
