@@ -166,9 +166,9 @@ LOCK_ROW = (
 
 def held_for(info: LockInfo) -> str:
     """How long the lock had been held when read, e.g. ``2h 05m`` ("" when unknown)."""
-    if info.acquired_at is None:
+    if info.age is None:
         return ""
-    seconds = max(0, int((info.observed_at - info.acquired_at).total_seconds()))
+    seconds = max(0, int(info.age.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
