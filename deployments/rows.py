@@ -100,6 +100,11 @@ RESTORE_FORM = '<form id="restore-{number}" method="post" action="{url}">{csrf}<
 CHECKED = mark_safe(" checked")
 
 
+def _picked(i: int) -> dict[str, str]:
+    """The compare radios of a page's row ``i``: its first row is "to", its second "from"."""
+    return {"from_checked": CHECKED if i == 1 else "", "to_checked": CHECKED if i == 0 else ""}
+
+
 def revision_rows(
     tenant: Tenant,
     stack_name: str,
@@ -126,8 +131,7 @@ def revision_rows(
             html_row(
                 REVISION_ROW, number=number, url=detail(number), message=message or "—",
                 author=author or "system", saved=stamp(created), hash=digest[7:19],
-                from_checked=CHECKED if i == 1 else "", to_checked=CHECKED if i == 0 else "",
-                validation=_validation_badges(errors, warnings), restore=button,
+                validation=_validation_badges(errors, warnings), restore=button, **_picked(i),
             )
         )  # fmt: skip
     return mark_safe("".join(html)), mark_safe("".join(forms))
@@ -243,6 +247,10 @@ COMPARE = (
     '<input type="radio" name="a" value="{id}" aria-label="from"{from_checked}> '
     '<input type="radio" name="b" value="{id}" aria-label="to"{to_checked}>'
 )
+VERSION_LINK = '<a href="{url}"><code>{short}</code></a>'
+DELETED = mark_safe('<span class="badge danger">deleted</span>')
+CURRENT = mark_safe(' <span class="badge ok">current</span>')
+UNUSABLE = ' <span class="badge danger" title="{problem}">unusable</span>'
 FOREIGN = mark_safe(
     '<span class="badge warn" title="no Panka Web run wrote this version (the panka CLI or a '
     'hand edit)">not written by Panka Web</span>'
@@ -258,31 +266,22 @@ def state_rows(tenant: Tenant, stack_name: str, environment: str, rows: list[dic
     for i, row in enumerate(rows):
         v = row["version"]
         if v.deleted:
-            compare, version = "", mark_safe('<span class="badge danger">deleted</span>')
+            compare, version = "", DELETED
         else:
-            compare = html_row(
-                COMPARE, id=v.version_id, from_checked=CHECKED if i == 1 else "",
-                to_checked=CHECKED if i == 0 else "",
-            )  # fmt: skip
+            compare = html_row(COMPARE, id=v.version_id, **_picked(i))
             version = html_row(
-                '<a href="{url}"><code>{short}</code></a>',
-                url=version_link(v.version_id), short=v.version_id[:16],
-            )  # fmt: skip
+                VERSION_LINK, url=version_link(v.version_id), short=v.version_id[:16]
+            )
         if row["run"] is not None:
-            written_by = html_row(
-                '<a href="{url}">run #{number}</a>', url=run_link(row["run"].uid),
-                number=row["run"].number,
-            )  # fmt: skip
+            run = row["run"]
+            written_by = html_row(LINK, url=run_link(run.uid), text=f"run #{run.number}")
         else:
             written_by = "restore" if row["restore"] else FOREIGN if row["foreign"] else ""
+        unusable = html_row(UNUSABLE, problem=row["problem"]) if row["problem"] else ""
         html.append(
             html_row(
                 STATE_ROW, version_id=v.version_id, compare=compare, version=version,
-                current=mark_safe(' <span class="badge ok">current</span>') if v.is_latest else "",
-                unusable=html_row(
-                    ' <span class="badge danger" title="{problem}">unusable</span>',
-                    problem=row["problem"],
-                ) if row["problem"] else "",
+                current=CURRENT if v.is_latest else "", unusable=unusable,
                 serial=row["serial"], saved=stamp(v.last_modified), who=row["who"] or "—",
                 written_by=written_by, resources=row["resources"] or "—",
                 size=filesizeformat(v.size),
