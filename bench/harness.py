@@ -182,19 +182,30 @@ def start_emulator(procs: Processes) -> str:
     return url
 
 
-def start_gunicorn(procs: Processes, *, workers: int = 2, threads: int = 4) -> str:
-    """gunicorn with explicit flags (the Dockerfile's shape: gthread workers), on a free
-    port of 127.0.0.1; no access log, so the log does not cost time per request."""
+def start_gunicorn(
+    procs: Processes, *, workers: int = 2, threads: int = 1, name: str = "gunicorn"
+) -> str:
+    """gunicorn with explicit flags in the shape of panka_web/gunicorn.conf.py (sync
+    workers, or gthread ones when ``threads`` > 1), on a free port of 127.0.0.1; no
+    access log, so the log does not cost time per request. ``name`` tells two apart."""
     port = free_port()
+    worker = ["--worker-class", "sync"] if threads == 1 else [
+        "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
+    ]  # fmt: skip
     proc = procs.spawn(
-        "gunicorn", PYTHON, "-m", "gunicorn", "panka_web.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-        "--worker-class", "gthread", "--keep-alive", "30", "--timeout", "120",
-        "--log-level", "warning",
+        name, PYTHON, "-m", "gunicorn", "panka_web.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *worker,
+        "--timeout", "120", "--log-level", "warning",
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    wait_http(f"{base}/login/", proc, "gunicorn")
+    wait_http(f"{base}/login/", proc, name)
     return base
+
+
+def describe_workers(workers: int, threads: int) -> str:
+    if threads == 1:
+        return f"gunicorn {workers} sync workers"
+    return f"gunicorn {workers} gthread workers x {threads} threads"
 
 
 # --- HTTP ------------------------------------------------------------------------------

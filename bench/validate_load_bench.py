@@ -1,10 +1,11 @@
 """Benchmark of the editor's live validation under load (``make bench-validate-load``).
 
-20 typists (20 deployers, each signed in through the login form, each with a keep-alive
+20 typists (20 deployers, each signed in through the login form, each with its own
 connection) edit one 50-component stack at once; every edit is the request the editor
 sends, ``POST …/edit/validate/`` with the open file's text: the draft autosave (a
 database write) and a validation of the whole stack, answered with the findings panel.
-The server is gunicorn, 2 gthread workers of 4 threads (explicit flags), on 127.0.0.1.
+The server is gunicorn, 2 sync workers (``--threads N``: gthread workers of N threads),
+on 127.0.0.1, with explicit flags in the shape of panka_web/gunicorn.conf.py.
 
 Two rounds: typing, where each typist sends its next edit 300 ms after the previous
 answer (the editor's htmx trigger waits 300 ms after the last keystroke, so no typist
@@ -65,6 +66,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured time per round")
     parser.add_argument("--typists", type=int, default=20)
     parser.add_argument("--components", type=int, default=50)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="gunicorn threads per worker (1: sync workers)"
+    )
     args = parser.parse_args()
 
     env = harness.bench_env("validate-load")
@@ -75,7 +79,7 @@ def main() -> None:
 
         stack, path, files = seed(args.typists, args.components)
         connection.close()
-        base = harness.start_gunicorn(procs, workers=2, threads=4)
+        base = harness.start_gunicorn(procs, workers=2, threads=args.threads)
         sessions = harness.login_all(
             base, [(f"typist-{i:02d}", PASSWORD) for i in range(args.typists)]
         )
@@ -96,7 +100,8 @@ def main() -> None:
 
         print(
             f"{args.typists} typists, one {args.components}-component stack "
-            f"({len(files)} files), gunicorn 2 workers x 4 threads, {args.seconds:.0f}s per round\n"
+            f"({len(files)} files), {harness.describe_workers(2, args.threads)}, "
+            f"{args.seconds:.0f}s per round\n"
         )
         print(harness.LEGEND + "\n")
 

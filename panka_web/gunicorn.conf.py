@@ -5,9 +5,18 @@ value stops gunicorn at start, naming the variable):
 
 - ``PORT`` (8000) and ``PANKA_BIND_HOST`` (0.0.0.0, as a container needs; 127.0.0.1 on a
   shared host behind a local proxy).
-- ``WEB_CONCURRENCY`` (2) worker processes of ``PANKA_WEB_THREADS`` (4) threads each. The
-  pages wait mostly on the database and AWS, so threads are cheap concurrency; add
-  processes for CPU (validation and plans run in the web process).
+- ``WEB_CONCURRENCY`` (4) worker processes, each serving one request at a time (gunicorn's
+  sync workers). A page here is mostly CPU (the database answers in well under a
+  millisecond; rendering takes the rest), and threads of one CPython process only take
+  turns on it, while their kept-alive connections pile up unevenly on the processes:
+  ``make bench-pages --compare-threads 4`` (README, Benchmarks) measured, in one run, the
+  same throughput from 2 sync workers as from 2 gthread workers of 4 threads on the eight
+  database list pages, with p95 90-128 ms against 129-189 ms. The price: a request that
+  waits on AWS (the state and lock pages) holds its process meanwhile (the locks page
+  served 62 against 81 requests/s), hence more processes than cores by default.
+  ``PANKA_WEB_THREADS`` > 1 switches to gthread workers of that many threads. Sync
+  workers read a slow client's request while holding the process, so they need a
+  buffering proxy in front: production has one, the TLS proxy.
 - ``PANKA_WEB_TIMEOUT`` (60 s): a request that runs longer is killed. Deployments run in
   the workers, never in a request, so nothing legitimate comes near it.
 - ``FORWARDED_ALLOW_IPS`` (127.0.0.1,::1): the proxies whose X-Forwarded-* headers
@@ -34,12 +43,12 @@ wsgi_app = "panka_web.wsgi:application"
 bind = [
     f"{_env.str('PANKA_BIND_HOST', '0.0.0.0')}:{_env.int('PORT', 8000, minimum=1, maximum=65535)}"
 ]
-workers = _env.int("WEB_CONCURRENCY", 2, minimum=1, maximum=64)
-threads = _env.int("PANKA_WEB_THREADS", 4, minimum=1, maximum=64)
-worker_class = "gthread"
+workers = _env.int("WEB_CONCURRENCY", 4, minimum=1, maximum=64)
+threads = _env.int("PANKA_WEB_THREADS", 1, minimum=1, maximum=64)
+worker_class = "sync" if threads == 1 else "gthread"
 timeout = _env.int("PANKA_WEB_TIMEOUT", 60, minimum=5, maximum=3600)
 graceful_timeout = 30  # a stop lets requests in flight finish
-keepalive = 5  # a little longer than nothing, for a proxy that reuses connections
+keepalive = 5  # gthread only (sync workers close each connection): for a proxy that reuses them
 # A fresh process now and then bounds any slow growth of memory; the jitter keeps the
 # workers from restarting all at once.
 max_requests = 5000

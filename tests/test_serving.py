@@ -314,6 +314,28 @@ def run_probe(tmp_path: Path, role: str | None, **env: str) -> subprocess.Comple
     )
 
 
+def _gunicorn_settings(monkeypatch, **env: str) -> dict:
+    """panka_web/gunicorn.conf.py's settings, read as gunicorn reads the file."""
+    import runpy
+
+    for name in ("WEB_CONCURRENCY", "PANKA_WEB_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "panka_web" / "gunicorn.conf.py"))
+
+
+def test_gunicorn_runs_sync_workers_unless_threads_are_asked_for(monkeypatch):
+    default = _gunicorn_settings(monkeypatch)
+    assert (default["worker_class"], default["workers"], default["threads"]) == ("sync", 4, 1)
+    threaded = _gunicorn_settings(monkeypatch, PANKA_WEB_THREADS="4", WEB_CONCURRENCY="2")
+    assert (threaded["worker_class"], threaded["workers"], threaded["threads"]) == (
+        "gthread",
+        2,
+        4,
+    )
+
+
 def test_the_probe_fails_a_web_container_that_does_not_answer(tmp_path):
     result = run_probe(tmp_path, "web", PORT=str(free_port()))
     assert result.returncode == 1
