@@ -162,6 +162,9 @@ class Deployment(models.Model):
     # {"state": {...}, "base_etag", "base_version", "base_serial", "error"}. Kept until
     # deployments.pending_state writes it as the next serial (see that module); None then.
     pending_state = models.JSONField(null=True, blank=True)
+    # A kept state a tenant admin discarded (pending_state.discard), with who, when and
+    # why: out of the way of later runs, still there to read.
+    discarded_state = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -5,7 +5,8 @@ lease lost), the resources exist but the state does not record them: a plan made
 S3 would create them a second time. The apply therefore keeps the state it meant to write
 in ``Deployment.pending_state`` together with the version it was based on, and the run
 fails saying so. The state is written later, by a deployer's "Save state again" or by the
-next run of the stack+environment before it plans, always
+next run of the stack+environment before it plans (or, once a person has reconciled S3
+with AWS by hand, set aside by a tenant admin's "Discard kept state"), always
 
 - under the stack+environment lock, and
 - as the next serial of the version it was based on, fenced by S3 ``If-Match`` on that
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from tenants import audit
 
@@ -158,13 +161,79 @@ def save_again(
     if run.pending_state is None:
         raise PendingStateRefused(f"run #{run.number} has no unsaved state")
     settings = aws_settings()
-    manager = LockManager(settings)
+    with _stack_lock(run, actor, f"saving the kept state of run #{run.number}") as lease:
+        try:
+            return save_pending(
+                run,
+                store=StateStore(settings),
+                lease=lease,
+                by=actor.get_username(),
+                actor=actor,
+                request=request,
+            )
+        except AwsError as exc:
+            raise PendingStateRefused(
+                f"the state could not be saved (it is still kept): {exc}"
+            ) from exc
+
+
+def discard(
+    *, run: Deployment, actor: AbstractBaseUser, reason: str, request: HttpRequest | None = None
+) -> None:
+    """A tenant admin's "Discard kept state", for a kept state that can no longer be
+    written (its base was replaced, and a person has reconciled S3 with AWS by hand): the
+    next runs stop trying and warning. Nothing is deleted: the state moves to
+    ``discarded_state`` with who, when and why, and the run page still shows it.
+
+    Under the stack+environment lock, like a save: a save in progress either finishes
+    first (then there is nothing left to discard) or starts after and finds nothing.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise PendingStateRefused("say why the kept state can be discarded")
+    if run.pending_state is None:
+        raise PendingStateRefused(f"run #{run.number} has no unsaved state")
+    lock_reason = f"discarding the kept state of run #{run.number}"
+    with _stack_lock(run, actor, lock_reason), transaction.atomic():
+        locked = Deployment.objects.select_for_update().get(pk=run.pk)
+        if locked.pending_state is None:
+            raise PendingStateRefused(f"run #{run.number} has no unsaved state any more")
+        who = actor.get_username()
+        locked.discarded_state = {
+            **locked.pending_state,
+            "discarded_by": who,
+            "discarded_at": timezone.now().isoformat(),
+            "reason": reason[:500],
+        }
+        locked.pending_state = None
+        locked.save(update_fields=["pending_state", "discarded_state"])
+        RunLog.objects.create(
+            deployment=locked,
+            message=f"the kept state was discarded by {who}: {reason[:500]}",
+        )
+        audit.record(
+            action="run.discard_state",
+            actor=actor,
+            tenant=run.stack.tenant,
+            target=f"stack:{run.stack.name}/{run.environment}#{run.number}",
+            details={
+                "reason": reason[:500],
+                "base_serial": locked.discarded_state.get("base_serial", 0),
+            },
+            request=request,
+        )
+
+
+@contextlib.contextmanager
+def _stack_lock(run: Deployment, actor: AbstractBaseUser, reason: str) -> Iterator[Lease]:
+    """The stack+environment lock for a person's action on a kept state."""
+    manager = LockManager(aws_settings())
     key = lock_key(run.stack.tenant.slug, run.stack.name, run.environment)
     try:
         lease = manager.acquire(
             key,
             owner=f"panka-web:{actor.get_username()}",
-            reason=f"saving the kept state of run #{run.number}",
+            reason=reason,
             deployment_id=str(run.uid),
         )
     except LockHeld as exc:
@@ -175,19 +244,7 @@ def save_again(
     except AwsError as exc:
         raise PendingStateRefused(f"the lock could not be taken: {exc}") from exc
     try:
-        saved = save_pending(
-            run,
-            store=StateStore(settings),
-            lease=lease,
-            by=actor.get_username(),
-            actor=actor,
-            request=request,
-        )
-    except AwsError as exc:
-        raise PendingStateRefused(
-            f"the state could not be saved (it is still kept): {exc}"
-        ) from exc
+        yield lease
     finally:
         with contextlib.suppress(AwsError):
             manager.release(lease)
-    return saved

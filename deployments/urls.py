@@ -24,6 +24,11 @@ urlpatterns = [
     path("t/<slug:slug>/runs/<str:uid>/approve/", runs.approve_run, name="run_approve"),
     path("t/<slug:slug>/runs/<str:uid>/cancel/", runs.cancel_run, name="run_cancel"),
     path("t/<slug:slug>/runs/<str:uid>/save-state/", runs.save_state_again, name="run_save_state"),
+    path(
+        "t/<slug:slug>/runs/<str:uid>/discard-state/",
+        runs.discard_kept_state,
+        name="run_discard_state",
+    ),
     path(stack + "state/<slug:environment>/", state.state_history, name="state_history"),
     path(stack + "state/<slug:environment>/diff/", state.state_diff, name="state_diff"),
     path(

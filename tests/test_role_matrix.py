@@ -77,6 +77,7 @@ ROWS = [
     Row("run_approve", "POST", ADMIN),
     Row("run_cancel", "POST", DEPLOY),
     Row("run_save_state", "POST", DEPLOY),  # the run has no kept state: a message, no change
+    Row("run_discard_state", "POST", ADMIN, (("reason", "matrix"),)),  # likewise
     Row("state_history", "GET", READ),
     Row("state_diff", "GET", READ),
     Row("state_version", "GET", READ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -89,6 +91,10 @@ def _context(access, run: Deployment, user) -> dict[str, object]:
         "can_cancel": access.can(Right.DEPLOY) and not run.is_finished and not run.cancel_requested,
         # The state this run could not save (deployments.pending_state), secrets masked.
         "pending_json": masked_json(run.pending_state["state"]) if run.pending_state else "",
+        "discarded_json": masked_json(run.discarded_state["state"]) if run.discarded_state else "",
+        "discarded_at": datetime.fromisoformat(run.discarded_state["discarded_at"])
+        if run.discarded_state
+        else None,
         # The requester may not approve their own run (architecture.md, step 3).
         "can_approve": access.can_admin
         and run.status == Deployment.Status.AWAITING_APPROVAL
@@ -153,6 +159,27 @@ def save_state_again(request: AuthenticatedHttpRequest, slug: str, uid: str) -> 
     else:
         messages.success(
             request, f"The kept state is now the current state (serial {saved.serial})."
+        )
+    return redirect("run_detail", slug=slug, uid=run.uid)
+
+
+@login_required
+@require_POST
+def discard_kept_state(request: AuthenticatedHttpRequest, slug: str, uid: str) -> HttpResponse:
+    """Set aside the state a failed apply kept, once it can no longer be written (a tenant
+    admin's call, with a reason: deployments.pending_state.discard)."""
+    access, run = get_run_for_user(request.user, slug, uid, need=Right.ADMIN)
+    try:
+        pending_state.discard(
+            run=run, actor=request.user, reason=request.POST.get("reason", ""), request=request
+        )
+    except pending_state.PendingStateRefused as exc:
+        messages.error(request, f"Not discarded: {exc}")
+    else:
+        messages.success(
+            request,
+            "The kept state is discarded: later runs no longer try to write it. "
+            "It stays readable on this page.",
         )
     return redirect("run_detail", slug=slug, uid=run.uid)
 

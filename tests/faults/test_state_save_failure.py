@@ -195,3 +195,62 @@ def test_a_state_written_meanwhile_is_not_overwritten_and_the_kept_state_stays(
     run.refresh_from_db()
     assert set(run.pending_state["state"]["resources"]) == {"jobs", "results"}
     _assert_nothing_lost(inline_tasks, serial=3)
+
+
+def test_an_admin_discards_a_kept_state_that_can_no_longer_be_written(
+    personas, inline_tasks, client, django_capture_on_commit_callbacks
+):
+    """Once someone wrote a newer state, the kept one can never be written; after
+    reconciling by hand a tenant admin sets it aside, with a reason: later runs stop
+    warning about it, and nothing is deleted (the run page still shows it)."""
+    capture = django_capture_on_commit_callbacks
+    run = _failed_apply(personas, inline_tasks, capture, succeed_first=1)
+    kept = run.pending_state
+    store = StateStore(inline_tasks)
+    current = store.load("acme", "shop", ENV)
+    store.save(
+        current, successor(current.state), deployment_id="cli", deployed_by="bob", revision=""
+    )
+    page_url = reverse("run_detail", args=["acme", run.uid])
+    discard_url = reverse("run_discard_state", args=["acme", run.uid])
+
+    client.force_login(personas.deployer)
+    assert "discard-state-button" not in client.get(page_url).content.decode()
+    assert client.post(discard_url, {"reason": "mine"}).status_code == 403
+    client.force_login(personas.admin)
+    assert "discard-state-button" in client.get(page_url).content.decode()
+    page = client.post(discard_url, {"reason": "  "}, follow=True).content.decode()
+    assert "Not discarded: say why" in page
+    assert Deployment.objects.get(pk=run.pk).pending_state == kept
+
+    # While the stack is locked (a run, a save), nothing is discarded.
+    manager = LockManager(inline_tasks)
+    lease = manager.acquire(lock_key("acme", "shop", ENV), owner="cli:bob", reason="applying")
+    page = client.post(discard_url, {"reason": "reconciled"}, follow=True).content.decode()
+    assert "Not discarded: the stack is locked by" in page
+    assert Deployment.objects.get(pk=run.pk).pending_state == kept
+    manager.release(lease)
+
+    page = client.post(
+        discard_url, {"reason": "reconciled by hand: bob's serial 2 has both queues"}, follow=True
+    ).content.decode()
+    assert "The kept state is discarded" in page
+    assert "Kept state discarded" in page and "reconciled by hand" in page
+    assert "State not saved" not in page and "shop-development-work-jobs" in page
+    run.refresh_from_db()
+    assert run.pending_state is None
+    assert run.discarded_state["state"] == kept["state"]
+    assert run.discarded_state["discarded_by"] == personas.admin.username
+    assert any("discarded by" in m for m in run.logs.values_list("message", flat=True))
+    event = AuditEvent.objects.get(action="run.discard_state")
+    assert event.actor == personas.admin and event.details["base_serial"] == 1
+    assert manager.get(lock_key("acme", "shop", ENV)) is None, "the lock is released"
+    page = client.post(discard_url, {"reason": "again"}, follow=True).content.decode()
+    assert "Not discarded: run #1 has no unsaved state" in page
+
+    # The next run no longer tries to write it, and S3's history is untouched.
+    following = queue(run.stack, personas.deployer, capture=capture)
+    assert following.status == Status.PLANNED, following.error
+    log = " ".join(following.logs.values_list("message", flat=True))
+    assert "kept by run" not in log
+    assert store.load("acme", "shop", ENV).serial == 2
