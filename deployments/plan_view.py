@@ -17,6 +17,16 @@ def plan_groups(plan: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     return sorted(groups.items())
 
 
+def plan_warnings(plan: dict[str, Any]) -> list[str]:
+    """What the run page puts above the plan: data that will be lost, then the plan's own
+    warnings (e.g. components placed in the default VPC)."""
+    return stateful_warnings(plan) + [
+        f"{f['message']} ({f['file']}:{f['line']}:{f['column']})" if f.get("file") else f["message"]
+        for f in plan.get("findings", [])
+        if f.get("severity") == "warning"
+    ]
+
+
 def stateful_warnings(plan: dict[str, Any]) -> list[str]:
     warnings = []
     for action in plan.get("actions", []):

@@ -22,6 +22,7 @@ def tenant_policy(tenant: Tenant) -> spec.TenantPolicy:
         existing_stacks=frozenset(tenant.stacks.values_list("name", flat=True)),
         max_services_per_stack=tenant.max_services_per_stack,
         max_components_per_service=tenant.max_components_per_service,
+        own_network=bool(tenant.network),
     )
 
 

@@ -93,6 +93,12 @@ CORE_CODES: dict[str, Code] = {
     "invalid-state": _c(E, "plan", "The state JSON does not have the shape of format.md §8."),
     "state-mismatch": _c(E, "plan", "The state belongs to another stack or environment."),
     "version-downgrade": _c(E, "plan", "An engine version would go down, which AWS refuses."),
+    "default-vpc": _c(
+        W,
+        "plan",
+        "A component the plan creates or changes will run in the account's default VPC: "
+        "its tenant has no network of its own (kinds.md, Shared plumbing).",
+    ),
 }
 
 

@@ -300,8 +300,39 @@ def _plan(
         )
         desired.append(_compare(kinds, component, entry, text, digest, base, findings))
 
+    if policy is not None and policy.own_network is False:
+        findings.extend(_default_vpc(kinds, stack, desired))
     deletes = _deletes(resources, stack)
     return Plan(stack.name, environment, (*desired, *deletes), tuple(findings), serial, lineage)
+
+
+_PLACING = frozenset({"create", "update", "replace"})
+
+
+def _default_vpc(kinds: Any, stack: Stack, actions: list[Action]) -> list[Finding]:
+    """One warning per component the plan places in the account's default VPC, where
+    its name is written (kinds.md: "the plan says so in a warning")."""
+    findings = []
+    for action in actions:
+        if action.action not in _PLACING:
+            continue
+        if not kinds.in_network(action.kind, (action.config or {}).get("spec") or {}):
+            continue
+        component = stack.components[action.component]
+        line, column = component.position
+        findings.append(
+            Finding(
+                "warning",
+                "default-vpc",
+                f"{action.component} ({action.kind}) will run in the account's default VPC, "
+                "its subnets and default security group: the tenant has no network of its own",
+                component.file,
+                line,
+                column,
+                "metadata.name",
+            )
+        )
+    return findings
 
 
 def _kind_of(component: Component) -> str:

@@ -28,6 +28,9 @@ class TenantPolicy:
     max_components_per_service: int | None = None
     allowed_regions: frozenset[str] | None = None
     allowed_environments: frozenset[str] = DEFAULT_ENVIRONMENTS
+    # Whether the tenant has a network of its own; False makes the plan warn about each
+    # component it places in the account's default VPC instead. None: not known (CLI).
+    own_network: bool | None = None
 
     def check_environment(self, environment: str) -> Finding | None:
         if environment in self.allowed_environments:

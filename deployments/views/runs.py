@@ -19,7 +19,7 @@ from tenants.access import Right, get_run_for_user, get_stack_for_user
 
 from .. import pending_state, runs
 from ..models import Deployment
-from ..plan_view import plan_groups, stateful_warnings
+from ..plan_view import plan_groups, plan_warnings
 from ..rows import RUN_COLUMNS, run_rows
 from ..state_view import masked_json
 
@@ -80,7 +80,7 @@ def _context(access, run: Deployment, user) -> dict[str, object]:
         "run": run,
         "plan": plan,
         "groups": plan_groups(plan),
-        "warnings": stateful_warnings(plan),
+        "warnings": plan_warnings(plan),
         "logs": run.logs.all(),
         "position": position,
         "waiting": reason,

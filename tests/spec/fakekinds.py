@@ -317,3 +317,7 @@ def version_downgrade(kind: str, old: dict, new: dict) -> str | None:
     if as_tuple(after) < as_tuple(before):
         return f"engine version {before} → {after} is a downgrade"
     return None
+
+
+def in_network(kind: str, config: dict) -> bool:
+    return kind in ("MicroService", "Worker", "RDS", "ElastiCacheRedis")

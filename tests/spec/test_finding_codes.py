@@ -355,17 +355,19 @@ def state_mismatch():
     return list(the_plan.findings), ("state.json", 0, 0)
 
 
+RDS = """\
+apiVersion: components.panka.io/v1
+kind: RDS
+metadata:
+  name: db
+  service: web
+spec:
+  engine: {type: postgres, version: "14"}
+"""
+
+
 def version_downgrade():
-    db = dedent("""
-        apiVersion: components.panka.io/v1
-        kind: RDS
-        metadata:
-          name: db
-          service: web
-        spec:
-          engine: {type: postgres, version: "14"}
-        """)
-    result = validate(_stack(db))
+    result = validate(_stack(RDS))
     old = dict(result.stack.components["db"].config())
     old["engine"] = {"type": "postgres", "version": "15"}
     state = _planned_state(
@@ -386,6 +388,14 @@ def version_downgrade():
     )
     the_plan = plan(result, state, environment="production")
     return list(the_plan.findings), ("stack.yaml", 13, 9)
+
+
+def default_vpc():
+    from deployments.spec import TenantPolicy
+
+    result = validate(_stack(SQS, RDS))
+    the_plan = plan(result, None, environment="production", policy=TenantPolicy(own_network=False))
+    return list(the_plan.findings), ("stack.yaml", 20, 9)  # db's name; the queue has none
 
 
 def stack_name_mismatch() -> tuple[list[Finding], Position]:

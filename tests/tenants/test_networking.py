@@ -4,6 +4,7 @@ stacks placed in the tenant's private subnets (issue 7, "Tenant networking")."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from deployments import networking, runs
@@ -339,6 +340,7 @@ def test_a_microservice_lands_in_the_tenants_private_subnets_and_delete_waits_fo
     subnets, groups = service_subnets(inline_tasks)
     assert subnets and subnets <= private
     assert groups == {network["security_group_id"]}
+    assert not [f for f in run.plan["findings"] if f["code"] == "default-vpc"]
 
     # The stack still has resources: deleting the network is refused, naming it.
     response = delete(platform_client, capture)
@@ -411,7 +413,7 @@ def test_a_stack_deployed_after_the_delete_request_stops_the_delete_under_the_lo
     assert len(tagged(inline_tasks, "describe_vpcs", "Vpcs")) == 1
 
 
-def test_a_tenant_without_a_network_uses_the_default_vpc(
+def test_a_tenant_without_a_network_uses_the_default_vpc_and_the_plan_says_so(
     personas, inline_tasks, django_capture_on_commit_callbacks
 ):
     ec2 = client(inline_tasks, "ec2")
@@ -435,6 +437,14 @@ def test_a_tenant_without_a_network_uses_the_default_vpc(
     assert run.status == Deployment.Status.SUCCEEDED, run.error
     subnets, _ = service_subnets(inline_tasks)
     assert subnets and subnets <= default_subnets
+    # The plan said so (kinds.md), where the component is written, and the run page shows it.
+    [warning] = [f for f in run.plan["findings"] if f["code"] == "default-vpc"]
+    assert warning["severity"] == "warning" and warning["message"].startswith("web (MicroService)")
+    assert (warning["file"], warning["line"]) == ("services/front/web.yaml", 4)
+    browser = Client()
+    browser.force_login(personas.viewer)
+    page = browser.get(reverse("run_detail", args=["acme", run.uid])).content.decode()
+    assert "will run in the account&#x27;s default VPC" in page
 
 
 def test_stacks_refuse_to_apply_while_the_network_is_not_ready(

@@ -365,6 +365,12 @@ def cron_available(model: CronJobSpec) -> frozenset[str]:
     return frozenset(("rule_name", "arn"))
 
 
+def cron_in_network(config: dict) -> bool:
+    """A CronJob that runs a container runs an ECS task in the network; one that calls a
+    Lambda places nothing there itself."""
+    return config.get("image") is not None
+
+
 def cron_refs(data: dict) -> list[Ref]:
     refs = container_refs(data)
     target = data.get("lambda")

@@ -176,6 +176,13 @@ class Vpc(SpecModel):
     securityGroupIds: list[NonEmptyStr] = Field(default_factory=list)
 
 
+def lambda_in_network(config: dict) -> bool:
+    """``vpc.enabled`` without both subnets and security groups of its own: the tenant's
+    network supplies what is missing (deployments.aws.provisioners.lambda_function)."""
+    vpc = config.get("vpc") or {}
+    return bool(vpc.get("enabled")) and not (vpc.get("subnetIds") and vpc.get("securityGroupIds"))
+
+
 class LambdaSpec(ComponentSpec):
     WALK: ClassVar[dict[str, tuple[str, type]]] = {"environment": ("map", EnvRef)}
 

@@ -21,15 +21,25 @@ from .loose import NOT_DEPLOYABLE, LooseSpec
 from .results import KindDef, SpecIssue, ValidatedSpec
 from .walk import walk
 
+
+def _always(config: dict) -> bool:
+    return True
+
+
 _DEFS: tuple[KindDef, ...] = (
     KindDef(
         "MicroService",
         containers.MicroServiceSpec,
         containers.ECS_OUTPUTS,
         refs=containers.container_refs,
+        in_network=_always,
     ),
     KindDef(
-        "Worker", containers.WorkerSpec, containers.ECS_OUTPUTS, refs=containers.container_refs
+        "Worker",
+        containers.WorkerSpec,
+        containers.ECS_OUTPUTS,
+        refs=containers.container_refs,
+        in_network=_always,
     ),
     KindDef(
         "CronJob",
@@ -37,6 +47,7 @@ _DEFS: tuple[KindDef, ...] = (
         ("rule_name", "arn", "task_definition_arn"),
         available=containers.cron_available,
         refs=containers.cron_refs,
+        in_network=containers.cron_in_network,
     ),
     KindDef(
         "Lambda",
@@ -45,6 +56,7 @@ _DEFS: tuple[KindDef, ...] = (
         extra_aliases=lambda_function.LAMBDA_ALIASES,
         refs=lambda_function.lambda_refs,
         replace=lambda_function.lambda_replace,
+        in_network=lambda_function.lambda_in_network,
     ),
     KindDef(
         "RDS",
@@ -53,6 +65,7 @@ _DEFS: tuple[KindDef, ...] = (
         available=rds.rds_available,
         replace=rds.rds_replace,
         downgrade=rds.rds_downgrade,
+        in_network=_always,
     ),
     KindDef(
         "DynamoDB",
@@ -67,6 +80,7 @@ _DEFS: tuple[KindDef, ...] = (
         elasticache.REDIS_OUTPUTS,
         replace=elasticache.redis_replace,
         downgrade=elasticache.redis_downgrade,
+        in_network=_always,
     ),
     KindDef("S3", s3.S3Spec, s3.S3_OUTPUTS, replace=s3.s3_replace),
     KindDef(
@@ -174,6 +188,15 @@ def replace_reason(kind: str, old: dict, new: dict) -> str | None:
     if definition is None or definition.replace is None:
         return None
     return definition.replace(old or {}, new or {})
+
+
+def in_network(kind: str, config: dict) -> bool:
+    """Whether a component of ``kind`` with this config (json dump of its spec) runs
+    inside the tenant's network, or the account's default VPC when it has none."""
+    definition = KINDS.get(kind)
+    if definition is None or definition.in_network is None:
+        return False
+    return definition.in_network(config or {})
 
 
 def version_downgrade(kind: str, old: dict, new: dict) -> str | None:

@@ -41,6 +41,9 @@ class KindDef:
     refs: Callable[[dict], list[Ref]] | None = None  # edges beyond dependsOn (raw data)
     replace: Callable[[dict, dict], str | None] | None = None
     downgrade: Callable[[dict, dict], str | None] | None = None
+    # Whether a config (json dump of the spec) places the resource in the tenant's
+    # network, or the default VPC without one (kinds.md, Shared plumbing: Network).
+    in_network: Callable[[dict], bool] | None = None
     deployable: bool = True
     loose: bool = False  # recognised-only kinds: no unknown-field warnings
     component: bool = True  # False for Stack and Service

@@ -23,7 +23,8 @@ from ._support import MINIMAL, errors
 
 CONTRACT = {
     "DEPLOYABLE_KINDS", "KIND_CODES", "KIND_NAMES", "Path", "Ref", "SpecIssue", "ValidatedSpec",
-    "all_outputs", "canonical_output", "replace_reason", "validate_spec", "version_downgrade",
+    "all_outputs", "canonical_output", "in_network", "replace_reason", "validate_spec",
+    "version_downgrade",
 }  # fmt: skip
 DEPLOYABLE = {"MicroService", "Worker", "CronJob", "Lambda", "RDS", "DynamoDB", "ElastiCacheRedis",
               "S3", "SQS", "SNS", "EventBridge"}  # fmt: skip
