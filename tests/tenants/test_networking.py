@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from deployments import networking, runs
+from deployments import drift_ops, networking, runs
 from deployments.aws.clients import client
 from deployments.aws.locks import LockManager
 from deployments.models import Deployment, NetworkRun
@@ -341,6 +341,13 @@ def test_a_microservice_lands_in_the_tenants_private_subnets_and_delete_waits_fo
     assert subnets and subnets <= private
     assert groups == {network["security_group_id"]}
     assert not [f for f in run.plan["findings"] if f["code"] == "default-vpc"]
+    # A drift check reads it where it is: in sync, and a change made in AWS is found.
+    assert drift_ops.run_drift_check(stack=stack, environment="development").status == "in-sync"
+    client(inline_tasks, "ecs").update_service(
+        cluster="shop-development", service="shop-development-front-web", desiredCount=3
+    )
+    check = drift_ops.run_drift_check(stack=stack, environment="development")
+    assert check.status == "drifted", check.results
 
     # The stack still has resources: deleting the network is refused, naming it.
     response = delete(platform_client, capture)
