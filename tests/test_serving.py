@@ -202,7 +202,7 @@ def web_container(tmp_path_factory, emulator):
         PANKA_BIND_HOST="127.0.0.1",
         PORT=str(port),
         WEB_CONCURRENCY="1",
-        PANKA_WEB_THREADS="2",
+        PANKA_WEB_THREADS="1",  # the default: sync workers
     )
     collected = manage(env, "collectstatic", "--no-input", "-v", "0")
     assert collected.returncode == 0, collected.stderr
