@@ -19,7 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from panka_web.listing import Links, csrf_input, html_row, stamp
+from panka_web.listing import Links, csrf_input, html_row, span, stamp
 from tenants.models import NAME_RULE, Tenant
 
 from . import lock_ops
@@ -170,17 +170,7 @@ LOCK_ROW = (
 
 def held_for(info: LockInfo) -> str:
     """How long the lock had been held when read, e.g. ``2h 05m`` ("" when unknown)."""
-    if info.age is None:
-        return ""
-    seconds = max(0, int(info.age.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+    return span(info.age)
 
 
 def lock_rows(infos: list[LockInfo], tenant: Tenant | None = None) -> SafeString:

@@ -12,7 +12,7 @@ constant markup, or markup that ``html_row``/``format_html`` built, may be passe
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -54,6 +54,22 @@ def stamp(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     if moment is None:
         return ""
     return timezone.localtime(moment).strftime(fmt)
+
+
+def span(delta: timedelta | None) -> str:
+    """A duration as people read it: ``45s``, ``3m 07s``, ``2h 05m``, ``3d 04h`` (""
+    for none); never a raw timedelta with its microseconds."""
+    if delta is None:
+        return ""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def html_row(template: str, /, **values: Any) -> SafeString:

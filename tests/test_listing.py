@@ -1,15 +1,15 @@
-"""The list pages' row helpers give what reverse() and the |date filter would."""
+"""The list pages' row helpers give what reverse() and the |date filter would, and read well."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.template import engines
 from django.urls import reverse
 
-from panka_web.listing import Links, csrf_input, html_row, stamp
+from panka_web.listing import Links, csrf_input, html_row, span, stamp
 
 VALUES = [
     "plain", "with-dash_and_underscore", "7355608", "a7355608b", "über name", "a?b#c&d",
@@ -54,3 +54,19 @@ def test_html_row_escapes_like_format_html() -> None:
     template = '<td title="{a}">{a}{b}{c}{d}</td>'
     assert html_row(template, **values) == format_html(template, **values)
     assert csrf_input('t"k') == '<input type="hidden" name="csrfmiddlewaretoken" value="t&quot;k">'
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0.4, "0s"),
+        (7.9, "7s"),
+        (187, "3m 07s"),
+        (7500, "2h 05m"),
+        (3 * 86400 + 4 * 3600 + 59, "3d 04h"),
+        (-5, "0s"),  # a clock a little behind another: never a negative duration
+    ],
+)
+def test_span_reads_like_a_person_writes_it(seconds, shown) -> None:
+    assert span(timedelta(seconds=seconds)) == shown
+    assert span(None) == ""

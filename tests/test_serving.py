@@ -248,6 +248,11 @@ def test_gunicorn_serves_hashed_static_files_compressed_and_cached_for_ever(web_
     status, headers, _ = fetch(port, "/static/css/panka.css")
     assert status == 200
     assert "immutable" not in headers["Cache-Control"]
+    # Every page names the icon (else browsers ask /favicon.ico, a 404 in their console).
+    _, _, login = fetch(port, "/login/")
+    icon = re.search(rb'<link rel="icon" href="([^"]+)"', login).group(1).decode()
+    assert icon == f"/static/{manifest['img/favicon.svg']}"
+    assert fetch(port, icon)[0] == 200
 
 
 def test_gunicorn_pages_carry_the_policy_and_security_headers(web_container):

@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from panka_web.htmx import template_for
 from panka_web.http import AuthenticatedHttpRequest
-from panka_web.listing import page_of
+from panka_web.listing import page_of, span
 from tenants.access import Right, get_run_for_user, get_stack_for_user
 
 from .. import pending_state, runs
@@ -78,6 +78,7 @@ def _context(access, run: Deployment, user) -> dict[str, object]:
         "tenant": access.tenant,
         "stack": run.stack,
         "run": run,
+        "duration": span(run.duration),
         "plan": plan,
         "groups": plan_groups(plan),
         "warnings": plan_warnings(plan),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from deployments.models import Deployment
@@ -27,6 +29,7 @@ def test_deployer_queues_a_plan_and_sees_it_on_the_run_page(
     assert response.status_code == 302 and response["Location"] == f"/t/acme/runs/{run.uid}/"
     page = client.get(response["Location"]).content.decode()
     assert "Run #1" in page and "2 create" in page and "lock released" in page
+    assert re.search(r"<dt>Duration</dt><dd>\d+s</dd>", page), "seconds, not a raw timedelta"
     client.force_login(personas.admin)
     audit_link = "/t/acme/audit/?target=stack:shop/development%231"
     assert audit_link in client.get(response["Location"]).content.decode()
