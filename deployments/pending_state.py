@@ -179,49 +179,89 @@ def save_again(
 
 def discard(
     *, run: Deployment, actor: AbstractBaseUser, reason: str, request: HttpRequest | None = None
-) -> None:
+) -> str:
     """A tenant admin's "Discard kept state", for a kept state that can no longer be
     written (its base was replaced, and a person has reconciled S3 with AWS by hand): the
     next runs stop trying and warning. Nothing is deleted: the state moves to
     ``discarded_state`` with who, when and why, and the run page still shows it.
 
-    Under the stack+environment lock, like a save: a save in progress either finishes
-    first (then there is nothing left to discard) or starts after and finds nothing.
+    Only such a state: S3 is read first, under the stack+environment lock (so a save in
+    progress either finishes first, leaving nothing to discard, or starts after and finds
+    nothing). While S3 still holds the version it was based on, the state can be written
+    and discarding it would make the next plan create its resources again: refused, with
+    "Save state again" named instead. If it was written but not recorded (a crash in
+    between), it is recorded as saved, as a save would.
     """
     reason = reason.strip()
     if not reason:
         raise PendingStateRefused("say why the kept state can be discarded")
     if run.pending_state is None:
         raise PendingStateRefused(f"run #{run.number} has no unsaved state")
+    store = StateStore(aws_settings())
     lock_reason = f"discarding the kept state of run #{run.number}"
-    with _stack_lock(run, actor, lock_reason), transaction.atomic():
-        locked = Deployment.objects.select_for_update().get(pk=run.pk)
-        if locked.pending_state is None:
-            raise PendingStateRefused(f"run #{run.number} has no unsaved state any more")
-        who = actor.get_username()
-        locked.discarded_state = {
-            **locked.pending_state,
-            "discarded_by": who,
-            "discarded_at": timezone.now().isoformat(),
+    with _stack_lock(run, actor, lock_reason):
+        try:
+            current = store.load(run.stack.tenant.slug, run.stack.name, run.environment)
+        except AwsError as exc:
+            raise PendingStateRefused(f"S3 could not be read, nothing discarded: {exc}") from exc
+        with transaction.atomic():
+            return _discard(run, actor, reason, current, request)
+
+
+def _discard(
+    run: Deployment,
+    actor: AbstractBaseUser,
+    reason: str,
+    current: SavedState | None,
+    request: HttpRequest | None,
+) -> str:
+    """What happened, for the page; raises when nothing may change."""
+    locked = Deployment.objects.select_for_update().get(pk=run.pk)
+    pending = locked.pending_state
+    if pending is None:
+        raise PendingStateRefused(f"run #{run.number} has no unsaved state any more")
+    if current is not None and _is_this(current.state, locked, pending["state"]):
+        _record(
+            locked, current, by=actor.get_username(), actor=actor, request=request, already=True
+        )
+        return (
+            f"The kept state was already in S3 (serial {current.serial}): it is now recorded "
+            "as saved, and nothing was discarded."
+        )
+    if (current.etag if current else "") == pending["base_etag"]:
+        raise PendingStateRefused(
+            f"S3 still holds the state run #{run.number} was based on, so the kept state can "
+            "still be written: use Save state again (discarding it would make the next plan "
+            "create its resources a second time)"
+        )
+    who = actor.get_username()
+    locked.discarded_state = {
+        **locked.pending_state,
+        "discarded_by": who,
+        "discarded_at": timezone.now().isoformat(),
+        "reason": reason[:500],
+    }
+    locked.pending_state = None
+    locked.save(update_fields=["pending_state", "discarded_state"])
+    RunLog.objects.create(
+        deployment=locked,
+        message=f"the kept state was discarded by {who}: {reason[:500]}",
+    )
+    audit.record(
+        action="run.discard_state",
+        actor=actor,
+        tenant=run.stack.tenant,
+        target=f"stack:{run.stack.name}/{run.environment}#{run.number}",
+        details={
             "reason": reason[:500],
-        }
-        locked.pending_state = None
-        locked.save(update_fields=["pending_state", "discarded_state"])
-        RunLog.objects.create(
-            deployment=locked,
-            message=f"the kept state was discarded by {who}: {reason[:500]}",
-        )
-        audit.record(
-            action="run.discard_state",
-            actor=actor,
-            tenant=run.stack.tenant,
-            target=f"stack:{run.stack.name}/{run.environment}#{run.number}",
-            details={
-                "reason": reason[:500],
-                "base_serial": locked.discarded_state.get("base_serial", 0),
-            },
-            request=request,
-        )
+            "base_serial": locked.discarded_state.get("base_serial", 0),
+        },
+        request=request,
+    )
+    return (
+        "The kept state is discarded: later runs no longer try to write it. "
+        "It stays readable on this page."
+    )
 
 
 @contextlib.contextmanager

@@ -171,17 +171,13 @@ def discard_kept_state(request: AuthenticatedHttpRequest, slug: str, uid: str) -
     admin's call, with a reason: deployments.pending_state.discard)."""
     access, run = get_run_for_user(request.user, slug, uid, need=Right.ADMIN)
     try:
-        pending_state.discard(
+        done = pending_state.discard(
             run=run, actor=request.user, reason=request.POST.get("reason", ""), request=request
         )
     except pending_state.PendingStateRefused as exc:
         messages.error(request, f"Not discarded: {exc}")
     else:
-        messages.success(
-            request,
-            "The kept state is discarded: later runs no longer try to write it. "
-            "It stays readable on this page.",
-        )
+        messages.success(request, done)
     return redirect("run_detail", slug=slug, uid=run.uid)
 
 

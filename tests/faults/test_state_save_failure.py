@@ -254,3 +254,46 @@ def test_an_admin_discards_a_kept_state_that_can_no_longer_be_written(
     log = " ".join(following.logs.values_list("message", flat=True))
     assert "kept by run" not in log
     assert store.load("acme", "shop", ENV).serial == 2
+
+
+def test_a_kept_state_that_can_still_be_written_is_not_discarded(
+    personas, inline_tasks, client, django_capture_on_commit_callbacks
+):
+    """S3 was only down: its current version is still the kept state's base, so the state
+    can be written, and discarding it would make the next plan create its queues again."""
+    run = _failed_apply(personas, inline_tasks, django_capture_on_commit_callbacks, succeed_first=1)
+    kept = run.pending_state
+    client.force_login(personas.admin)
+    page = client.post(
+        reverse("run_discard_state", args=["acme", run.uid]), {"reason": "cleanup"}, follow=True
+    ).content.decode()
+    assert "Not discarded: S3 still holds the state run #1 was based on" in page
+    assert "Save state again" in page
+    run.refresh_from_db()
+    assert run.pending_state == kept and run.discarded_state is None
+    assert not AuditEvent.objects.filter(action="run.discard_state").exists()
+    assert LockManager(inline_tasks).get(lock_key("acme", "shop", ENV)) is None
+
+
+def test_a_kept_state_already_in_s3_is_recorded_as_saved_not_discarded(
+    personas, inline_tasks, client, django_capture_on_commit_callbacks
+):
+    """The save landed but recording it did not (a crash in between): discarding records
+    it, as a save would, and discards nothing."""
+    run = _failed_apply(personas, inline_tasks, django_capture_on_commit_callbacks, succeed_first=1)
+    store = StateStore(inline_tasks)
+    current = store.load("acme", "shop", ENV)
+    landed = dict(run.pending_state["state"])
+    landed["metadata"] = {**landed["metadata"], "serial": 2, "lineage": current.lineage}
+    written = store.save(
+        current, landed, deployment_id=str(run.uid), deployed_by="deployer", revision="1"
+    )
+    client.force_login(personas.admin)
+    page = client.post(
+        reverse("run_discard_state", args=["acme", run.uid]), {"reason": "cleanup"}, follow=True
+    ).content.decode()
+    assert "already in S3 (serial 2): it is now recorded as saved" in page
+    run.refresh_from_db()
+    assert run.pending_state is None and run.discarded_state is None
+    assert (run.state_serial, run.state_version) == (2, written.version_id)
+    assert not AuditEvent.objects.filter(action="run.discard_state").exists()
