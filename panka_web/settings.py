@@ -62,6 +62,8 @@ MIDDLEWARE = [
     # Before whitenoise, so static files carry the policy too: every response has it.
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a form value: text with a NUL is refused with a 400.
+    "panka_web.nul_input.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
