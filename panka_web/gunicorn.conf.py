@@ -15,10 +15,13 @@ value stops gunicorn at start, naming the variable):
   waits on AWS (the state and lock pages) holds its process meanwhile (the locks page
   served 62 against 81 requests/s), hence more processes than cores by default.
   ``PANKA_WEB_THREADS`` > 1 switches to gthread workers of that many threads. Sync
-  workers read a slow client's request while holding the process, so they need a
-  buffering proxy in front: production has one, the TLS proxy.
-- ``PANKA_WEB_TIMEOUT`` (60 s): a request that runs longer is killed. Deployments run in
-  the workers, never in a request, so nothing legitimate comes near it.
+  workers read a slow client's request and write to it while holding the process, so
+  they need a proxy in front that buffers both (nginx does by default); behind one that
+  streams (Caddy does by default), run gthread workers (``PANKA_WEB_THREADS=4``).
+- ``PANKA_WEB_TIMEOUT`` (60 s): a request that runs longer is killed (a sync worker with
+  it). Deployments run in the workers, never in a request; a request's AWS calls give up
+  within 42 s (deployments.aws.clients.REQUEST_CONFIG, the web process's default); the
+  largest answer, an audit export, took 3 s for 100,000 events (34 MiB) here.
 - ``FORWARDED_ALLOW_IPS`` (127.0.0.1,::1): the proxies whose X-Forwarded-* headers
   gunicorn believes; ``*`` only when the proxy is the sole way in (the compose example).
 - ``LOG_LEVEL`` (INFO). The access log goes to stdout, one line per request with its

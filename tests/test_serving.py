@@ -341,6 +341,32 @@ def test_gunicorn_runs_sync_workers_unless_threads_are_asked_for(monkeypatch):
     )
 
 
+def test_the_web_process_aws_calls_end_inside_the_request_timeout(tmp_path, monkeypatch):
+    """A sync worker that overruns gunicorn's timeout is killed mid-request: the web
+    process's AWS calls (locks, state pages) give up well before it; workers keep their
+    patient retries."""
+    from deployments.aws import clients
+
+    timeout = _gunicorn_settings(monkeypatch)["timeout"]
+    assert clients.worst_case_seconds(clients.REQUEST_CONFIG) < timeout
+    assert clients.worst_case_seconds(clients._BOTO_CONFIG) > timeout, "workers stay patient"
+    code = (
+        "import panka_web.wsgi; from deployments.aws import clients; "
+        "from deployments.runtime import aws_settings; "
+        "c = clients.client(aws_settings(), 's3').meta.config; "
+        "print(c.retries['total_max_attempts'], c.connect_timeout, c.read_timeout)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(tmp_path, PANKA_AWS_ENDPOINT_URL="http://127.0.0.1:9"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.stdout.split() == ["3", "3", "10"], shown.stderr
+
+
 def test_the_probe_fails_a_web_container_that_does_not_answer(tmp_path):
     result = run_probe(tmp_path, "web", PORT=str(free_port()))
     assert result.returncode == 1

@@ -30,22 +30,50 @@ class AwsSettings:
         return self.endpoint_url is not None
 
 
+# Workers are patient: an apply waits out AWS's throttling rather than fail half-way.
 _BOTO_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
     connect_timeout=5,
     read_timeout=30,
 )
+# A web request answers a person and must end inside gunicorn's request timeout
+# (PANKA_WEB_TIMEOUT, 60 s: a sync worker that overruns it is killed mid-request). At
+# most 3 tries x (3 s to connect + 10 s to read) + standard-mode backoff (< 1 s + 2 s)
+# = 42 s. panka_web/wsgi.py makes it the web process's default.
+REQUEST_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 3},  # the first try included
+    connect_timeout=3,
+    read_timeout=10,
+)
+_default = _BOTO_CONFIG
 _clients: dict[tuple[AwsSettings, str, Config], Any] = {}
 _lock = threading.Lock()
 
 
-def client(settings: AwsSettings, service: str, *, config: Config = _BOTO_CONFIG) -> Any:
+def serve_requests() -> None:
+    """Make this process's AWS calls fit in a web request (the web server calls it)."""
+    global _default
+    _default = REQUEST_CONFIG
+
+
+def worst_case_seconds(config: Config) -> float:
+    """How long one call may take at most under ``config``, backoff included
+    (botocore's standard mode sleeps at most 2 ** (attempt - 1) seconds between tries).
+    botocore's ``max_attempts`` counts retries, ``total_max_attempts`` tries."""
+    retries = config.retries
+    attempts = retries.get("total_max_attempts") or retries["max_attempts"] + 1
+    backoff = sum(2 ** (n - 1) for n in range(1, attempts))
+    return attempts * (config.connect_timeout + config.read_timeout) + backoff
+
+
+def client(settings: AwsSettings, service: str, *, config: Config | None = None) -> Any:
     """The process's client for ``service`` under ``settings``.
 
     One client serves every thread: boto3's clients are thread-safe (its sessions are
     not, so clients are built under a lock). Building one loads the service model, which
     measured 60-570 ms here; a per-thread cache rebuilt them for every apply's thread pool.
     """
+    config = config or _default
     key = (settings, service, config)
     found = _clients.get(key)
     if found is not None:
@@ -88,7 +116,7 @@ def fast_timestamp(value: Any) -> datetime:
 # The health check answers a load balancer within seconds: one quick try, not five patient
 # ones, so an unreachable AWS shows as failing instead of hanging the probe.
 _PROBE_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=3
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=3
 )
 
 
