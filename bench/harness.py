@@ -186,11 +186,12 @@ def start_gunicorn(
     procs: Processes, *, workers: int = 2, threads: int = 1, name: str = "gunicorn"
 ) -> str:
     """gunicorn with explicit flags in the shape of panka_web/gunicorn.conf.py (sync
-    workers, or gthread ones when ``threads`` > 1), on a free port of 127.0.0.1; no
-    access log, so the log does not cost time per request. ``name`` tells two apart."""
+    workers, or gthread ones when ``threads`` > 1, with the conf's 5 s keep-alive), on a
+    free port of 127.0.0.1; no access log, so the log does not cost time per request.
+    ``name`` tells two apart."""
     port = free_port()
     worker = ["--worker-class", "sync"] if threads == 1 else [
-        "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30",
+        "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5",
     ]  # fmt: skip
     proc = procs.spawn(
         name, PYTHON, "-m", "gunicorn", "panka_web.wsgi:application",

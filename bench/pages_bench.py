@@ -8,7 +8,7 @@ StateStore into the embedded emulator. Then starts gunicorn (2 sync workers, as
 panka_web/gunicorn.conf.py runs by default; explicit flags) on a free port of 127.0.0.1
 and, for each list page in turn, 20 clients (threads, each signed in through the login
 form) request the page back to back for a fixed time. ``--compare-threads N`` starts a
-second gunicorn of 2 gthread workers x N threads on the same data and measures each page
+second gunicorn of as many gthread workers x N threads on the same data and measures each page
 on both, one after the other: the two worker shapes compared in one run.
 
 Printed per page: p50/p95/p99 latency, requests per second, the first (cold) request,
@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--versions", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument(
         "--threads", type=int, default=1, help="gunicorn threads per worker (1: sync workers)"
     )
@@ -142,15 +143,15 @@ def main() -> None:
         print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
         facts = seed_all(args.stacks, args.runs, args.events, args.versions)
         connection.close()
-        servers = [(harness.describe_workers(2, args.threads), args.threads)]
+        servers = [(harness.describe_workers(args.workers, args.threads), args.threads)]
         if args.compare_threads:
             servers.append(
-                (harness.describe_workers(2, args.compare_threads), args.compare_threads)
+                (harness.describe_workers(args.workers, args.compare_threads), args.compare_threads)
             )
         targets = []  # (short label, process name, sessions)
         for i, (label, threads) in enumerate(servers):
             name = f"gunicorn{i or ''}"
-            base = harness.start_gunicorn(procs, workers=2, threads=threads, name=name)
+            base = harness.start_gunicorn(procs, workers=args.workers, threads=threads, name=name)
             print(f"{label} at {base}")
             sessions = harness.login_all(base, [("bench-admin", PASSWORD)] * args.clients)
             short = "sync" if threads == 1 else f"gthread x{threads}"

@@ -324,8 +324,9 @@ def _default_vpc(kinds: Any, stack: Stack, actions: list[Action]) -> list[Findin
             Finding(
                 "warning",
                 "default-vpc",
-                f"{action.component} ({action.kind}) will run in the account's default VPC, "
-                "its subnets and default security group: the tenant has no network of its own",
+                f"{action.component} ({action.kind}) will run in the account's default VPC "
+                "(its subnets and default security group, where the component names none of "
+                "its own): the tenant has no network of its own",
                 component.file,
                 line,
                 column,

@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from deployments.spec.kinds.containers import cron_runs_container
+
 from .base import Context, Observed, Outcome
 from .ecs import (
     awsvpc,
@@ -78,7 +80,7 @@ class CronJobProvisioner:
         )
         before = list_targets(ctx, name)
         attributes: dict[str, Any] = {"rule_name": name, "arn": arn}
-        if config.get("image"):
+        if cron_runs_container(config):
             target, task_arn = self._container_target(ctx, config, tags, before)
             attributes["task_definition_arn"] = task_arn
         else:

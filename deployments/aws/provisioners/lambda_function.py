@@ -16,6 +16,8 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
+from deployments.spec.kinds.lambda_function import lambda_in_network
+
 from .base import Context, Observed, Outcome, ProvisionError
 from .eventbridge import converge_rule, converge_targets, remove_rule, rule_name
 from .iam import (
@@ -352,7 +354,7 @@ def _settings(ctx: Context, config: Mapping[str, Any], role_arn: str) -> dict[st
         settings["Handler"] = config["handler"]
     vpc = config.get("vpc") or {}
     if vpc.get("enabled"):
-        network = None if vpc.get("subnetIds") and vpc.get("securityGroupIds") else network_for(ctx)
+        network = network_for(ctx) if lambda_in_network(config) else None
         settings["VpcConfig"] = {
             "SubnetIds": list(vpc.get("subnetIds") or network.subnet_ids),  # type: ignore[union-attr]
             "SecurityGroupIds": list(vpc.get("securityGroupIds") or network.security_group_ids),  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, field_validator
@@ -365,9 +366,10 @@ def cron_available(model: CronJobSpec) -> frozenset[str]:
     return frozenset(("rule_name", "arn"))
 
 
-def cron_in_network(config: dict) -> bool:
-    """A CronJob that runs a container runs an ECS task in the network; one that calls a
-    Lambda places nothing there itself."""
+def cron_runs_container(config: Mapping[str, Any]) -> bool:
+    """Whether a CronJob config (json dump) runs a container, as an ECS task in the
+    network, rather than call a Lambda, which places nothing there itself. The
+    provisioner branches on the same function."""
     return config.get("image") is not None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, Field, PlainValidator
@@ -176,9 +177,10 @@ class Vpc(SpecModel):
     securityGroupIds: list[NonEmptyStr] = Field(default_factory=list)
 
 
-def lambda_in_network(config: dict) -> bool:
+def lambda_in_network(config: Mapping[str, Any]) -> bool:
     """``vpc.enabled`` without both subnets and security groups of its own: the tenant's
-    network supplies what is missing (deployments.aws.provisioners.lambda_function)."""
+    network (or the default VPC) supplies what is missing. The provisioner
+    (deployments.aws.provisioners.lambda_function) decides with this same function."""
     vpc = config.get("vpc") or {}
     return bool(vpc.get("enabled")) and not (vpc.get("subnetIds") and vpc.get("securityGroupIds"))
 

@@ -47,7 +47,7 @@ _DEFS: tuple[KindDef, ...] = (
         ("rule_name", "arn", "task_definition_arn"),
         available=containers.cron_available,
         refs=containers.cron_refs,
-        in_network=containers.cron_in_network,
+        in_network=containers.cron_runs_container,
     ),
     KindDef(
         "Lambda",
