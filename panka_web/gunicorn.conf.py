@@ -7,13 +7,15 @@ value stops gunicorn at start, naming the variable):
   shared host behind a local proxy).
 - ``WEB_CONCURRENCY`` (4) worker processes, each serving one request at a time (gunicorn's
   sync workers). A page here is mostly CPU (the database answers in well under a
-  millisecond; rendering takes the rest), and threads of one CPython process only take
-  turns on it, while their kept-alive connections pile up unevenly on the processes:
-  ``make bench-pages --compare-threads 4`` (README, Benchmarks) measured, in one run, the
-  same throughput from 2 sync workers as from 2 gthread workers of 4 threads on the eight
-  database list pages, with p95 90-128 ms against 129-189 ms. The price: a request that
-  waits on AWS (the state and lock pages) holds its process meanwhile (the locks page
-  served 62 against 81 requests/s), hence more processes than cores by default.
+  millisecond; rendering takes the rest): threads of one CPython process only take turns
+  on it, and kept-alive connections stay with one process however busy it is. ``make
+  bench-pages --compare-threads 4`` (README, Benchmarks), 20 clients, one run with this
+  file's 5 s keep-alive: about the same throughput from 2 sync workers as from 2 gthread
+  workers of 4 threads, and a lower p95 on every page (89-106 ms against 100-207 ms on
+  the eight database list pages; 391 against 562 ms on the locks page). The price: a
+  request that waits on AWS (the state and lock pages) holds its process meanwhile,
+  hence more processes than cores by default (the locks page, which waits on DynamoDB,
+  served 75 requests/s from 4 sync workers, 62-84 from 2, in separate runs).
   ``PANKA_WEB_THREADS`` > 1 switches to gthread workers of that many threads. Sync
   workers read a slow client's request and write to it while holding the process, so
   they need a proxy in front that buffers both (nginx does by default); behind one that
