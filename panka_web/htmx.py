@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils.html import format_html
 
 
 def template_for(request: HttpRequest, template: str, partial: str) -> str:
@@ -15,3 +17,19 @@ def template_for(request: HttpRequest, template: str, partial: str) -> str:
     if htmx and not htmx.boosted:
         return f"{template}#{partial}"
     return template
+
+
+def refusal(request: HttpRequest, message: str, status: int, page: str) -> HttpResponse:
+    """A request refused as a whole (503 during an outage, 400 for text we cannot store):
+    the full ``page`` for a browser, and for htmx the message alone, retargeted to the
+    page's #request-alert, so the element the request meant to update stays intact
+    (base.html lets htmx swap these two codes; static/js/panka.js clears the alert when a
+    later request is answered)."""
+    if getattr(request, "htmx", False) or request.headers.get("HX-Request"):
+        response = HttpResponse(
+            format_html('<p class="refusal" role="alert">{}</p>', message), status=status
+        )
+        response["HX-Retarget"] = "#request-alert"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    return HttpResponse(render_to_string(page, {"message": message}), status=status)

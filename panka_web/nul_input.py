@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.template.loader import render_to_string
+from django.http import HttpRequest, HttpResponse
+
+from panka_web.htmx import refusal
 
 MESSAGE = (
     "The request holds a NUL character (\\0), which no field accepts. Nothing was changed; "
@@ -35,9 +36,5 @@ class RejectNulMiddleware:
             or _has_nul(request.GET)
             or (request.method == "POST" and _has_nul(request.POST))
         ):
-            if request.headers.get("HX-Request"):
-                body = f'<p class="refusal" role="alert">{MESSAGE}</p>'
-            else:
-                body = render_to_string("400.html", {"message": MESSAGE})
-            return HttpResponseBadRequest(body)
+            return refusal(request, MESSAGE, 400, "400.html")
         return self.get_response(request)

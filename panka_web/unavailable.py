@@ -12,9 +12,10 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from panka_web.htmx import refusal
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
@@ -49,10 +50,6 @@ class ServiceUnavailableMiddleware:
         if message is None:
             return None
         log.warning("503 for %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
-        if getattr(request, "htmx", False):
-            body = f'<p class="refusal" role="alert">{message}</p>'
-        else:
-            body = render_to_string("503.html", {"message": message})
-        response = HttpResponse(body, status=503)
+        response = refusal(request, message, 503, "503.html")
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

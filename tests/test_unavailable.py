@@ -31,6 +31,8 @@ def test_an_outage_is_a_503_page_with_a_message(personas, client, monkeypatch, e
     partial = client.get(reverse("tenant_home", args=["acme"]), headers={"HX-Request": "true"})
     assert partial.status_code == 503 and "<html" not in partial.content.decode()
     assert message in partial.content.decode()
+    # htmx puts it in the page's alert region, not in the element it meant to update.
+    assert (partial["HX-Retarget"], partial["HX-Reswap"]) == ("#request-alert", "innerHTML")
 
 
 def test_other_errors_are_not_dressed_up_as_outages(personas, client, monkeypatch):

@@ -52,3 +52,38 @@ def test_live_validation_save_and_diff_in_a_real_browser(page, personas, artifac
     expect(page.locator("#revision-2")).to_contain_text("visibility timeout of one minute")
     page.click("text=Compare selected")
     expect(page.locator("table.diff")).to_contain_text("visibilityTimeout: 60")
+
+
+def test_an_outage_during_live_validation_is_said_and_then_cleared(page, personas, monkeypatch):
+    """The database goes away while someone types: the 503's message shows in the page's
+    alert region (htmx would otherwise drop a 503), the findings panel stays, and the
+    next answered keystroke clears the message."""
+    from django.db import OperationalError
+
+    from deployments import editing
+
+    shop(personas)
+    log_in(page, "deployer", personas.password)
+    page.goto("/t/acme/stacks/shop/edit/?file=services/api/queue.yaml")
+    editor = page.locator(".cm-content")
+    expect(page.locator("#findings h2")).to_have_text("No errors")
+    alert = page.locator("#request-alert")
+    expect(alert).to_be_hidden()
+
+    real = editing.open_draft
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(editing, "open_draft", down)
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("  visibilityTimeout: ${UNDEFINED_TIMEOUT}")
+    expect(alert).to_contain_text("The database cannot be reached right now", timeout=3_000)
+    expect(page.locator("#findings h2")).to_have_text("No errors")  # untouched, still there
+
+    monkeypatch.setattr(editing, "open_draft", real)
+    page.keyboard.type(" ")
+    finding = page.locator("#findings .finding.error", has_text="unresolved-variable")
+    expect(finding).to_be_visible(timeout=3_000)
+    expect(alert).to_be_hidden()
