@@ -203,10 +203,13 @@ def start_gunicorn(
     return base
 
 
+def worker_shape(threads: int) -> str:
+    """``sync``, or ``gthread x N``: what start_gunicorn runs for ``threads``."""
+    return "sync" if threads == 1 else f"gthread x{threads}"
+
+
 def describe_workers(workers: int, threads: int) -> str:
-    if threads == 1:
-        return f"gunicorn {workers} sync workers"
-    return f"gunicorn {workers} gthread workers x {threads} threads"
+    return f"gunicorn {workers} {worker_shape(threads)} workers"
 
 
 # --- HTTP ------------------------------------------------------------------------------

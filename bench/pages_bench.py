@@ -126,7 +126,7 @@ def main() -> None:
         "--compare-threads",
         type=int,
         default=0,
-        help="also measure every page on 2 gthread workers of this many threads",
+        help="also measure every page on as many gthread workers of this many threads",
     )
     parser.add_argument(
         "--only", default="", help="measure only the pages whose name contains this text"
@@ -154,8 +154,7 @@ def main() -> None:
             base = harness.start_gunicorn(procs, workers=args.workers, threads=threads, name=name)
             print(f"{label} at {base}")
             sessions = harness.login_all(base, [("bench-admin", PASSWORD)] * args.clients)
-            short = "sync" if threads == 1 else f"gthread x{threads}"
-            targets.append((short, name, sessions))
+            targets.append((harness.worker_shape(threads), name, sessions))
         print(f"seeded and started in {time.monotonic() - started:.0f}s")
 
         stack = "/t/bench/stacks/big"

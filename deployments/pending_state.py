@@ -236,7 +236,7 @@ def _discard(
         )
     who = actor.get_username()
     locked.discarded_state = {
-        **locked.pending_state,
+        **pending,
         "discarded_by": who,
         "discarded_at": timezone.now().isoformat(),
         "reason": reason[:500],
@@ -254,7 +254,7 @@ def _discard(
         target=f"stack:{run.stack.name}/{run.environment}#{run.number}",
         details={
             "reason": reason[:500],
-            "base_serial": locked.discarded_state.get("base_serial", 0),
+            "base_serial": pending.get("base_serial", 0),
         },
         request=request,
     )

@@ -25,7 +25,8 @@ def refusal(request: HttpRequest, message: str, status: int, page: str) -> HttpR
     page's #request-alert, so the element the request meant to update stays intact
     (base.html lets htmx swap these two codes; static/js/panka.js clears the alert when a
     later request is answered)."""
-    if getattr(request, "htmx", False) or request.headers.get("HX-Request"):
+    # The header, not request.htmx: the NUL check answers before django-htmx has run.
+    if request.headers.get("HX-Request"):
         response = HttpResponse(
             format_html('<p class="refusal" role="alert">{}</p>', message), status=status
         )
