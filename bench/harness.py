@@ -90,10 +90,13 @@ class Processes(contextlib.AbstractContextManager):
         self.logs = Path(env["PANKA_DATA_DIR"]) / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
-    def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """``args`` as ``name``, with this run's environment plus ``env``."""
         log = (self.logs / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            [*args], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [*args], cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         self.children.append((name, proc))
@@ -183,12 +186,17 @@ def start_emulator(procs: Processes) -> str:
 
 
 def start_gunicorn(
-    procs: Processes, *, workers: int = 2, threads: int = 1, name: str = "gunicorn"
+    procs: Processes,
+    *,
+    workers: int = 2,
+    threads: int = 1,
+    name: str = "gunicorn",
+    env: dict[str, str] | None = None,
 ) -> str:
     """gunicorn with explicit flags in the shape of panka_web/gunicorn.conf.py (sync
     workers, or gthread ones when ``threads`` > 1, with the conf's 5 s keep-alive), on a
     free port of 127.0.0.1; no access log, so the log does not cost time per request.
-    ``name`` tells two apart."""
+    ``name`` tells two apart; ``env`` adds settings."""
     port = free_port()
     worker = ["--worker-class", "sync"] if threads == 1 else [
         "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "5",
@@ -196,7 +204,7 @@ def start_gunicorn(
     proc = procs.spawn(
         name, PYTHON, "-m", "gunicorn", "panka_web.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *worker,
-        "--timeout", "120", "--log-level", "warning",
+        "--timeout", "120", "--log-level", "warning", env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/login/", proc, name)

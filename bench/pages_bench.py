@@ -9,7 +9,9 @@ panka_web/gunicorn.conf.py runs by default; explicit flags) on a free port of 12
 and, for each list page in turn, 20 clients (threads, each signed in through the login
 form) request the page back to back for a fixed time. ``--compare-threads N`` starts a
 second gunicorn of as many gthread workers x N threads on the same data and measures each page
-on both, one after the other: the two worker shapes compared in one run.
+on both, one after the other: the two worker shapes compared in one run. ``--uncached``
+likewise adds a gunicorn that lists from AWS on every view (PANKA_LIST_CACHE_SECONDS=0)
+for the two pages that list from AWS (state history, locks).
 
 Printed per page: p50/p95/p99 latency, requests per second, the first (cold) request,
 and whether p95 is under the goal (150 ms). Deep pages (page 200 of the runs, an audit
@@ -129,6 +131,12 @@ def main() -> None:
         help="also measure every page on as many gthread workers of this many threads",
     )
     parser.add_argument(
+        "--uncached",
+        action="store_true",
+        help="also measure the pages listed from AWS on a gunicorn that lists on every view "
+        "(PANKA_LIST_CACHE_SECONDS=0)",
+    )
+    parser.add_argument(
         "--only", default="", help="measure only the pages whose name contains this text"
     )
     args = parser.parse_args()
@@ -143,18 +151,25 @@ def main() -> None:
         print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
         facts = seed_all(args.stacks, args.runs, args.events, args.versions)
         connection.close()
-        servers = [(harness.describe_workers(args.workers, args.threads), args.threads)]
+        # (short label, threads, settings, AWS pages only)
+        servers = [(harness.worker_shape(args.threads), args.threads, {}, False)]
         if args.compare_threads:
+            shape = harness.worker_shape(args.compare_threads)
+            servers.append((shape, args.compare_threads, {}, False))
+        if args.uncached:
+            shape = harness.worker_shape(args.threads)
             servers.append(
-                (harness.describe_workers(args.workers, args.compare_threads), args.compare_threads)
+                (f"{shape}, uncached", args.threads, {"PANKA_LIST_CACHE_SECONDS": "0"}, True)
             )
-        targets = []  # (short label, process name, sessions)
-        for i, (label, threads) in enumerate(servers):
+        targets = []  # (short label, process name, sessions, AWS pages only)
+        for i, (label, threads, settings, aws_only) in enumerate(servers):
             name = f"gunicorn{i or ''}"
-            base = harness.start_gunicorn(procs, workers=args.workers, threads=threads, name=name)
-            print(f"{label} at {base}")
+            base = harness.start_gunicorn(
+                procs, workers=args.workers, threads=threads, name=name, env=settings
+            )
+            print(f"{harness.describe_workers(args.workers, threads)} ({label}) at {base}")
             sessions = harness.login_all(base, [("bench-admin", PASSWORD)] * args.clients)
-            targets.append((harness.worker_shape(threads), name, sessions))
+            targets.append((label, name, sessions, aws_only))
         print(f"seeded and started in {time.monotonic() - started:.0f}s")
 
         stack = "/t/bench/stacks/big"
@@ -170,6 +185,7 @@ def main() -> None:
             ("member list (200)", "/t/bench/members/"),
             ("locks (100)", "/t/bench/locks/"),
         ]
+        from_aws = {"state history (2,000 versions)", "locks (100)"}
         print(
             f"\n{args.clients} concurrent clients, closed loop (no pause), "
             f"{args.seconds:.0f}s per page after 1s warm-up\n"
@@ -180,7 +196,9 @@ def main() -> None:
         for page, path in pages:
             if args.only not in page:
                 continue
-            for label, name, sessions in targets:
+            for label, name, sessions, aws_only in targets:
+                if aws_only and page not in from_aws:
+                    continue
 
                 def cpu(name: str = name) -> dict[str, float]:
                     return {

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from tenants import audit
 
+from . import listing_cache
 from .aws.errors import AwsError, LockHeld
 from .aws.locks import LockInfo, LockManager, lock_key
 from .models import Deployment, RunLog, Stack
@@ -85,6 +86,7 @@ def take_manual_lock(
         raise LockRefused(
             f"already locked by {exc.holder.holder if exc.holder else 'another tool'}"
         ) from None
+    listing_cache.forget_locks(manager.settings.lock_table, stack.tenant.slug)
     audit.record(
         action="lock.manual",
         actor=actor,
@@ -190,3 +192,6 @@ def _delete(manager: LockManager, key: str, lock_id: str) -> None:
         raise LockRefused("the lock changed holder since you looked; nothing was removed") from None
     except AwsError as exc:
         raise LockRefused(f"the lock could not be removed: {exc}") from exc
+    parsed = parse_key(key)
+    if parsed is not None:
+        listing_cache.forget_locks(manager.settings.lock_table, parsed.tenant)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from tenants import audit
 
+from . import listing_cache
 from .aws.errors import AwsError, LockHeld
 from .aws.locks import Lease, LockManager, lock_key
 from .aws.state import SavedState, StateStore
@@ -113,6 +114,9 @@ def save_pending(
         deployment_id=str(run.uid),
         deployed_by=run.requested_by.get_username() if run.requested_by else by,
         revision=str(run.revision.number),
+    )
+    listing_cache.forget_state(
+        store.settings.state_bucket, run.stack.tenant.slug, run.stack.name, run.environment
     )
     _record(run, saved, by=by, actor=actor, request=request)
     return saved

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from tenants import audit
 
+from . import listing_cache
 from .aws.errors import AwsError, LockHeld, StateCorrupt
 from .aws.locks import LockManager, lock_key
 from .aws.state import StateStore, StoredState, state_key
@@ -72,6 +73,7 @@ def restore_state_version(
             deployed_by=actor.get_username(),
             revision=str(meta.get("revision", "")),
         )
+        listing_cache.forget_state(settings.state_bucket, tenant, stack.name, environment)
     except AwsError as exc:
         raise RestoreRefused(f"the restore failed and nothing was written: {exc}") from exc
     finally:

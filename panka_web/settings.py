@@ -286,6 +286,9 @@ PANKA_STATE_BUCKET = env.name(
 PANKA_LOCK_TABLE = env.name(
     "PANKA_LOCK_TABLE", "panka-locks", pattern=r"[A-Za-z0-9_.-]{3,255}", what="DynamoDB table name"
 )
+# How long a page listed from AWS (state history, locks) is reused by one web process
+# (deployments/listing_cache.py); 0 asks AWS on every view.
+PANKA_LIST_CACHE_SECONDS = env.int("PANKA_LIST_CACHE_SECONDS", 1, minimum=0, maximum=60)
 # Components of one graph level applied at once, per run.
 PANKA_APPLY_PARALLELISM = env.int("PANKA_APPLY_PARALLELISM", 4, minimum=1, maximum=32)
 # The stack lock's lease (the reaper waits this long) and its heartbeat, which must leave

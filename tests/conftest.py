@@ -80,9 +80,12 @@ def emulator() -> Iterator[EmbeddedEmulator]:
 @pytest.fixture
 def aws(emulator: EmbeddedEmulator, settings) -> Iterator[AwsSettings]:
     """AWS settings pointing at a freshly reset emulator with bucket and table created."""
+    from django.core.cache import cache
+
     from deployments.aws import bootstrap
 
     requests.post(f"{emulator.url}/moto-api/reset", timeout=10).raise_for_status()
+    cache.clear()  # what was listed and read from the emulator before its reset
     aws_settings = AwsSettings(
         region="us-east-1",
         state_bucket="panka-state-test",

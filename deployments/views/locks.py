@@ -17,7 +17,7 @@ from tenants.access import (
     platform_admin_required,
 )
 
-from .. import lock_ops
+from .. import listing_cache, lock_ops
 from ..aws.errors import AwsError
 from ..aws.locks import LockManager, tenant_prefix
 from ..rows import lock_rows
@@ -26,45 +26,37 @@ from ..runtime import aws_settings
 PAGE_SIZE = 50
 
 
-def _page(prefix: str, start: str | None, tenant=None) -> tuple[str, str | None, str]:
+def _page(prefix: str, start: str | None, tenant=None) -> dict:
+    """The template's rows, next_key, read_at and error for one page of locks."""
+    manager = LockManager(aws_settings())
     try:
-        infos, next_key = LockManager(aws_settings()).list_prefix(
-            prefix, page_size=PAGE_SIZE, start_key=start
+        (infos, next_key), read_at = listing_cache.read(
+            listing_cache.lock_scope(manager.settings.lock_table, prefix),
+            start or "",
+            lambda: manager.list_prefix(prefix, page_size=PAGE_SIZE, start_key=start),
         )
     except (ValueError, AwsError) as exc:
-        return "", None, f"The locks could not be read: {exc}"
-    return lock_rows(infos, tenant), next_key, ""
+        return {"error": f"The locks could not be read: {exc}"}
+    return {"rows": lock_rows(infos, tenant), "next_key": next_key, "read_at": read_at}
 
 
 @login_required
 @require_GET
 def tenant_locks(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     access = get_tenant_for_user(request.user, slug)
-    rows, next_key, error = _page(
-        tenant_prefix(access.tenant.slug), request.GET.get("after") or None, access.tenant
-    )
+    page = _page(tenant_prefix(access.tenant.slug), request.GET.get("after") or None, access.tenant)
     return render(
         request,
         "deployments/lock_list.html",
-        {
-            "access": access,
-            "tenant": access.tenant,
-            "rows": rows,
-            "next_key": next_key,
-            "error": error,
-        },
+        {"access": access, "tenant": access.tenant, **page},
     )
 
 
 @platform_admin_required
 @require_GET
 def platform_locks(request: AuthenticatedHttpRequest) -> HttpResponse:
-    rows, next_key, error = _page("", request.GET.get("after") or None)
-    return render(
-        request,
-        "deployments/lock_list.html",
-        {"rows": rows, "next_key": next_key, "error": error, "platform": True},
-    )
+    page = _page("", request.GET.get("after") or None)
+    return render(request, "deployments/lock_list.html", {"platform": True, **page})
 
 
 def _lock_action(

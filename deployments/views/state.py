@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from panka_web.http import AuthenticatedHttpRequest
 from tenants.access import Right, get_stack_environment_for_user
 
+from .. import listing_cache
 from ..aws.errors import AwsError, StateCorrupt
 from ..aws.state import StateStore, StateVersion
 from ..models import Deployment, Stack
@@ -50,14 +51,23 @@ def state_history(
     error = ""
     rows = []
     page = None
+    key_marker = request.GET.get("key_marker") or None
+    version_marker = request.GET.get("version_marker") or None
+    read_at = None
     try:
-        page = store.list_versions(
-            stack.tenant.slug,
-            stack.name,
-            environment,
-            page_size=PAGE_SIZE,
-            key_marker=request.GET.get("key_marker") or None,
-            version_id_marker=request.GET.get("version_marker") or None,
+        page, read_at = listing_cache.read(
+            listing_cache.state_scope(
+                store.settings.state_bucket, stack.tenant.slug, stack.name, environment
+            ),
+            f"{key_marker}:{version_marker}",
+            lambda: store.list_versions(
+                stack.tenant.slug,
+                stack.name,
+                environment,
+                page_size=PAGE_SIZE,
+                key_marker=key_marker,
+                version_id_marker=version_marker,
+            ),
         )
         # One list call, then one HEAD per version on the page that is not cached yet:
         # bounded by the page size, whatever the length of the history.
@@ -107,6 +117,7 @@ def state_history(
             "count": len(rows),
             "problem": next((row["problem"] for row in rows if row["problem"]), ""),
             "page": page,
+            "read_at": read_at,
             "error": error,
         },
     )

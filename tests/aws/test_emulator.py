@@ -264,8 +264,8 @@ def test_replayed_last_modified_matches_when_a_request_crosses_a_second(tmp_path
 
 
 def test_version_listing_answers_exactly_as_moto_does(aws):
-    """The emulator's faster ListObjectVersions (copies only the keys under the prefix,
-    shallowly) gives moto's own answer, page by page, for every marker shape."""
+    """The emulator's faster ListObjectVersions (only the keys under the prefix, as views
+    of the stored versions) gives moto's own answer, page by page, for every marker shape."""
     from moto.s3 import models
 
     s3 = client(aws, "s3")
