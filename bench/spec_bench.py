@@ -20,8 +20,8 @@ more than the engine, so a busy machine flatters the ratio. Hence the load avera
 the header and, next to the median ratio, the ratio of the two fastest runs, which is
 what a quiet machine shows. Every repeat validates from the text (the engine keeps
 nothing between calls) and garbage collection runs as it would in a request: the
-engine's own collector pause ends inside the timed call, so the collection it defers
-is timed too. The editor path is wall-clock latency. Not a test: it prints, it does
+engine's own collector pause (deployments/spec/gcpause.py) starts and ends inside the
+timed call, so the collection it makes at its start is timed too. The editor path is wall-clock latency. Not a test: it prints, it does
 not assert.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 import pytest
 
@@ -78,3 +79,43 @@ def test_overlapping_pauses_in_threads_end_with_the_last_one() -> None:
 def test_validation_leaves_the_collector_on() -> None:
     validate({"stack.yaml": "kind: Stack\n"})
     assert gc.isenabled()
+
+
+class _Node:
+    """Something that can be part of a garbage cycle and be watched by a weakref."""
+
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def _cycle() -> weakref.ref:
+    a, b = _Node(), _Node()
+    a.other, b.other = b, a
+    return weakref.ref(a)
+
+
+def test_what_a_pause_made_leaves_the_young_generations_unwalked_and_intact() -> None:
+    with gcpause.paused():
+        made = [{"n": [i]} for i in range(5_000)]
+    assert gc.get_count()[0] < 100, "the young generation starts again from empty"
+    young = {id(o) for o in gc.get_objects(generation=0)} | {
+        id(o) for o in gc.get_objects(generation=1)
+    }
+    assert not any(id(o) in young for o in made[::50]), "moved to the oldest generation"
+    assert made[4_999] == {"n": [4_999]}
+
+
+def test_garbage_cycles_of_a_pause_are_still_collected() -> None:
+    with gcpause.paused():
+        ref = _cycle()
+    assert ref() is not None, "reference counting alone cannot free a cycle"
+    gc.collect()
+    assert ref() is None
+
+
+def test_a_pause_starts_by_collecting_the_young_generations() -> None:
+    """So the objects it moves unwalked at its end are its own."""
+    gc.collect()
+    ref = _cycle()
+    with gcpause.paused():
+        assert ref() is None
