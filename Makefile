@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-production test-fast lint migrations-check bench bench-spec bench-editor bench-apply bench-pages bench-validate-load bench-queue install
+.PHONY: run test test-production test-fast lint migrations-check bench bench-spec bench-editor bench-apply bench-pages bench-validate-load bench-queue install image-rehearsal
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -42,6 +42,11 @@ test-production: $(STAMP)
 	  PANKA_Q_NAME="panka-test-$$$$" PANKA_TEST_DB_SUFFIX="$$$$" \
 	  $(PY) -m pytest -m production -p no:cacheprovider; \
 	fi
+
+## Build the Dockerfile with podman and run its image: web, worker, one deploy (root;
+## downloads Debian packages and the image's dependencies; tools/image_rehearsal.py).
+image-rehearsal: $(STAMP)
+	$(PY) tools/image_rehearsal.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

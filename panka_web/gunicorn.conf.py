@@ -69,3 +69,10 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
 # may sit on a slow overlay filesystem, which makes gunicorn think workers hang).
 if Path("/dev/shm").is_dir():
     worker_tmp_dir = "/dev/shm"
+
+# No control socket (gunicorn 25+'s ``gunicornc`` interface): by default it is created
+# under $HOME, which in the image is the code's read-only directory (the master logged
+# "Control server error: Permission denied" at every start, found by running the image:
+# tools/image_rehearsal.sh). Workers are added and removed by restarting with another
+# WEB_CONCURRENCY, or by the orchestrator.
+control_socket_disable = True

@@ -330,6 +330,21 @@ def _gunicorn_settings(monkeypatch, **env: str) -> dict:
     return runpy.run_path(str(ROOT / "panka_web" / "gunicorn.conf.py"))
 
 
+def test_gunicorn_starts_without_an_error(web_container):
+    """Nothing at start logs an error: the image's master once logged one at every start
+    (a control socket under its read-only $HOME), which root on a test machine would not."""
+    log = web_container["log"]
+    log.flush()
+    log.seek(0)
+    started = log.read()
+    assert "Booting worker" in started
+    assert "[ERROR]" not in started, started
+
+
+def test_gunicorn_makes_no_control_socket(monkeypatch):
+    assert _gunicorn_settings(monkeypatch)["control_socket_disable"] is True
+
+
 def test_gunicorn_runs_sync_workers_unless_threads_are_asked_for(monkeypatch):
     default = _gunicorn_settings(monkeypatch)
     assert (default["worker_class"], default["workers"], default["threads"]) == ("sync", 4, 1)
