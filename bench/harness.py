@@ -204,7 +204,7 @@ def start_gunicorn(
     proc = procs.spawn(
         name, PYTHON, "-m", "gunicorn", "panka_web.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *worker,
-        "--timeout", "120", "--log-level", "warning", env=env,
+        "--timeout", "120", "--log-level", "warning", "--no-control-socket", env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/login/", proc, name)
