@@ -107,6 +107,16 @@ def stack_network(tenant: Tenant, region: str | None) -> Network | None:
     return network_from_record(record)
 
 
+def network_placement(tenant: Tenant) -> str:
+    """Where ``tenant``'s stacks put VPC-attached components, in the words a plan records
+    (TenantPolicy.placement): an apply refuses a plan made for another placement."""
+    record = tenant.network or {}
+    if not record:
+        return "the account's default VPC"
+    vpc = record.get("vpc_id") or "(no VPC yet)"
+    return f"the tenant's network {vpc} ({record.get('status') or 'incomplete'})"
+
+
 def context_options(tenant: Tenant, region: str | None) -> dict[str, Any]:
     """The provisioner Context options for a stack of ``tenant`` in ``region``."""
     network = stack_network(tenant, region)

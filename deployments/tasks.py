@@ -21,6 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.exceptions import TimeoutException
 
+from tenants.models import Tenant
+
 from . import spec
 from .aws.errors import AwsError, StateCorrupt
 from .aws.executor import Applier, ApplyResult, StepAction
@@ -393,6 +395,7 @@ def _apply(run: Deployment, write: RunLogWriter) -> None:
         loaded = store.load(tenant.slug, run.stack.name, run.environment)
         if (loaded.etag if loaded else "") != run.planned_state_etag:
             raise RunError("the state changed since this plan was made; queue a new plan")
+        _check_placement(run, tenant)
         labels = _labels(run)
         region = _region(run)
         applier = Applier(
@@ -471,6 +474,19 @@ def _labels(run: Deployment) -> dict[str, dict[str, str]]:
         a["component"]: dict((a.get("config") or {}).get("labels") or {})
         for a in (run.plan or {}).get("actions", [])
     }
+
+
+def _check_placement(run: Deployment, tenant: Tenant) -> None:
+    """A plan that places VPC-attached components was made (and approved) for one
+    network: applied after the tenant's network changed, it would put them elsewhere."""
+    from .networking import network_placement
+
+    planned = (run.plan or {}).get("placement")
+    if planned and planned != (now := network_placement(tenant)):
+        raise RunError(
+            f"the tenant's network changed since this plan was made (planned into {planned}, "
+            f"now {now}); queue a new plan"
+        )
 
 
 def _network_options(run: Deployment, region: str | None) -> dict[str, Any]:

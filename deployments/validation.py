@@ -12,6 +12,7 @@ from .spec.expected import expect_stack_name
 
 def tenant_policy(tenant: Tenant) -> spec.TenantPolicy:
     """The tenant's guardrails (format.md §5, layer 4) in the engine's own terms."""
+    from .networking import network_placement
     from .spec.policy import DEFAULT_ENVIRONMENTS
 
     return spec.TenantPolicy(
@@ -23,6 +24,7 @@ def tenant_policy(tenant: Tenant) -> spec.TenantPolicy:
         max_services_per_stack=tenant.max_services_per_stack,
         max_components_per_service=tenant.max_components_per_service,
         own_network=bool(tenant.network),
+        placement=network_placement(tenant),
     )
 
 

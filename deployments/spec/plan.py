@@ -101,6 +101,9 @@ class Plan:
     findings: tuple[Finding, ...] = ()
     state_serial: int | None = None
     state_lineage: str | None = None
+    # Where the plan puts VPC-attached components (TenantPolicy.placement), when it
+    # creates, updates or replaces any.
+    placement: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -121,7 +124,7 @@ class Plan:
     def hash(self) -> str:
         """A stable digest of what the plan would do, bound to the state it was made from,
         so an apply can refuse a plan made against an older state."""
-        body = {
+        body: dict[str, Any] = {
             "stack": self.stack,
             "environment": self.environment,
             "serial": self.state_serial,
@@ -139,6 +142,8 @@ class Plan:
                 for a in self.actions
             ],
         }
+        if self.placement is not None:  # absent otherwise: earlier plans' hashes stay
+            body["placement"] = self.placement
         return "sha256:" + hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
     def as_dict(self) -> dict[str, Any]:
@@ -149,6 +154,7 @@ class Plan:
             "hash": self.hash,
             "summary": self.summary,
             "state": {"serial": self.state_serial, "lineage": self.state_lineage},
+            "placement": self.placement,
             "findings": [f.as_dict() for f in self.findings],
             "actions": [a.as_dict() for a in self.actions],
         }
@@ -302,11 +308,25 @@ def _plan(
 
     if policy is not None and policy.own_network is False:
         findings.extend(_default_vpc(kinds, stack, desired))
+    placement = None
+    if policy is not None and policy.placement is not None and _places(kinds, desired):
+        placement = policy.placement
     deletes = _deletes(resources, stack)
-    return Plan(stack.name, environment, (*desired, *deletes), tuple(findings), serial, lineage)
+    return Plan(
+        stack.name, environment, (*desired, *deletes), tuple(findings), serial, lineage, placement
+    )
 
 
 _PLACING = frozenset({"create", "update", "replace"})
+
+
+def _places(kinds: Any, actions: list[Action]) -> bool:
+    """Whether any action creates, updates or replaces a VPC-attached component."""
+    return any(
+        action.action in _PLACING
+        and kinds.in_network(action.kind, (action.config or {}).get("spec") or {})
+        for action in actions
+    )
 
 
 def _default_vpc(kinds: Any, stack: Stack, actions: list[Action]) -> list[Finding]:

@@ -31,6 +31,10 @@ class TenantPolicy:
     # Whether the tenant has a network of its own; False makes the plan warn about each
     # component it places in the account's default VPC instead. None: not known (CLI).
     own_network: bool | None = None
+    # Where VPC-attached components go, in words (e.g. "the account's default VPC"): a
+    # plan that places any records it, and its hash covers it, so an apply can refuse a
+    # plan made for another placement. None: not known (CLI).
+    placement: str | None = None
 
     def check_environment(self, environment: str) -> Finding | None:
         if environment in self.allowed_environments:

@@ -80,3 +80,45 @@ def test_components_the_plan_leaves_alone_are_not_warned_about():
 )
 def test_which_configs_run_inside_a_network(kind, config, placed):
     assert kinds.in_network(kind, config) is placed
+
+
+def test_a_plan_that_places_records_where_and_its_hash_covers_it():
+    """An apply refuses a plan made for another placement (deployments.tasks); approvals
+    are of the hash, so they cover the placement too."""
+    shop = validate(_example("shop"))
+
+    def made(placement):
+        return plan(shop, None, environment="production", policy=TenantPolicy(placement=placement))
+
+    default, network = made("the account's default VPC"), made("the tenant's network vpc-1 (ready)")
+    assert default.placement == "the account's default VPC"
+    assert default.as_dict()["placement"] == default.placement
+    assert default.hash != network.hash
+    assert (
+        made(None).placement is None
+        and made(None).hash == plan(shop, None, environment="production").hash
+    )
+
+
+def test_a_plan_that_places_nothing_records_no_placement():
+    shop = validate(_example("shop"))
+    first = plan(shop, None, environment="production")
+    state = {
+        "version": "1.0",
+        "metadata": {"stack": shop.stack.name, "environment": "production", "serial": 1},
+        "resources": {a.component: a.state_fields() for a in first.actions},
+    }
+    policy = TenantPolicy(placement="the account's default VPC")
+    assert plan(shop, state, environment="production", policy=policy).placement is None, "no-ops"
+    # A stack of queues, tables and buckets only places nothing either.
+    files = {
+        "stack.yaml": "apiVersion: core.panka.io/v1\nkind: Stack\nmetadata:\n  name: q\nspec:\n"
+        "  provider:\n    name: aws\n    region: us-east-1\n",
+        "services/a/service.yaml": "apiVersion: core.panka.io/v1\nkind: Service\nmetadata:\n"
+        "  name: a\n  stack: q\n",
+        "services/a/jobs.yaml": "apiVersion: components.panka.io/v1\nkind: SQS\nmetadata:\n"
+        "  name: jobs\n  service: a\n  stack: q\nspec: {}\n",
+    }
+    queues = validate(files)
+    assert queues.ok, queues.errors
+    assert plan(queues, None, environment="production", policy=policy).placement is None

@@ -454,6 +454,34 @@ def test_a_tenant_without_a_network_uses_the_default_vpc_and_the_plan_says_so(
     assert "will run in the account&#x27;s default VPC" in page
 
 
+def test_a_plan_for_the_default_vpc_is_not_applied_into_a_network_made_since(
+    personas, inline_tasks, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    stack = deployable_stack(personas, files=ECS_FILES)
+    with capture(execute=True):
+        run = runs.queue_run(
+            stack=stack,
+            revision=stack.latest_revision(),
+            environment="development",
+            kind="apply",
+            actor=personas.deployer,
+        )
+    run.refresh_from_db()
+    assert run.status == Deployment.Status.PLANNED
+    assert run.plan["placement"] == "the account's default VPC"
+    Tenant.objects.filter(pk=personas.tenant.pk).update(
+        network={"status": "ready", "region": "us-east-1", "vpc_id": "vpc-0123"}
+    )
+    with capture(execute=True):
+        runs.confirm_apply(run=run, actor=personas.deployer)
+    run.refresh_from_db()
+    assert run.status == Deployment.Status.FAILED
+    assert "network changed since this plan was made" in run.error, run.error
+    assert "the tenant's network vpc-0123 (ready)" in run.error
+    assert not client(inline_tasks, "ecs").list_clusters()["clusterArns"]  # nothing was made
+
+
 def test_stacks_refuse_to_apply_while_the_network_is_not_ready(
     personas, inline_tasks, django_capture_on_commit_callbacks
 ):
