@@ -44,15 +44,19 @@ def test_no_warning_with_a_network_of_its_own_or_without_a_tenant(own_network):
     assert _warned(validate(_example("shop")), own_network=own_network) == {}
 
 
-def test_components_the_plan_leaves_alone_are_not_warned_about():
-    shop = validate(_example("shop"))
-    first = plan(shop, None, environment="production")
-    state = {
+def _applied(result) -> dict:
+    """The state after applying ``result``'s first plan: the next plan is all no-ops."""
+    first = plan(result, None, environment="production")
+    return {
         "version": "1.0",
-        "metadata": {"stack": shop.stack.name, "environment": "production", "serial": 1},
+        "metadata": {"stack": result.stack.name, "environment": "production", "serial": 1},
         "resources": {a.component: a.state_fields() for a in first.actions},
     }
-    assert _warned(shop, state) == {}, "every action is a no-op"
+
+
+def test_components_the_plan_leaves_alone_are_not_warned_about():
+    shop = validate(_example("shop"))
+    assert _warned(shop, _applied(shop)) == {}, "every action is a no-op"
 
 
 @pytest.mark.parametrize(
@@ -102,14 +106,9 @@ def test_a_plan_that_places_records_where_and_its_hash_covers_it():
 
 def test_a_plan_that_places_nothing_records_no_placement():
     shop = validate(_example("shop"))
-    first = plan(shop, None, environment="production")
-    state = {
-        "version": "1.0",
-        "metadata": {"stack": shop.stack.name, "environment": "production", "serial": 1},
-        "resources": {a.component: a.state_fields() for a in first.actions},
-    }
     policy = TenantPolicy(placement="the account's default VPC")
-    assert plan(shop, state, environment="production", policy=policy).placement is None, "no-ops"
+    no_ops = plan(shop, _applied(shop), environment="production", policy=policy)
+    assert no_ops.placement is None, "no-ops"
     # A stack of queues, tables and buckets only places nothing either.
     files = {
         "stack.yaml": "apiVersion: core.panka.io/v1\nkind: Stack\nmetadata:\n  name: q\nspec:\n"

@@ -81,7 +81,8 @@ def tagged(aws, what, key, tenant="acme"):
     ]
 
 
-def deploy(stack, actor, capture, kind="apply"):
+def deploy(stack, actor, capture, kind="apply", confirm=True):
+    """A run of ``stack`` in development, its apply confirmed once planned (``confirm``)."""
     with capture(execute=True):
         run = runs.queue_run(
             stack=stack,
@@ -91,7 +92,7 @@ def deploy(stack, actor, capture, kind="apply"):
             actor=actor,
         )
     run.refresh_from_db()
-    if run.status == Deployment.Status.PLANNED:
+    if confirm and run.status == Deployment.Status.PLANNED:
         with capture(execute=True):
             runs.confirm_apply(run=run, actor=actor)
         run.refresh_from_db()
@@ -459,15 +460,7 @@ def test_a_plan_for_the_default_vpc_is_not_applied_into_a_network_made_since(
 ):
     capture = django_capture_on_commit_callbacks
     stack = deployable_stack(personas, files=ECS_FILES)
-    with capture(execute=True):
-        run = runs.queue_run(
-            stack=stack,
-            revision=stack.latest_revision(),
-            environment="development",
-            kind="apply",
-            actor=personas.deployer,
-        )
-    run.refresh_from_db()
+    run = deploy(stack, personas.deployer, capture, confirm=False)
     assert run.status == Deployment.Status.PLANNED
     assert run.plan["placement"] == "the account's default VPC"
     Tenant.objects.filter(pk=personas.tenant.pk).update(
