@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -441,6 +442,31 @@ def test_the_dockerfile_is_multi_stage_non_root_and_health_checked():
     ignored = (ROOT / ".dockerignore").read_text().split()
     for secret_or_local in (".env", ".venv", "var", ".git"):
         assert secret_or_local in ignored
+
+
+def test_the_image_needs_no_emulator(tmp_path):
+    """The image installs the project without the `emulator` extra: the web app, the
+    worker and the management commands import and answer `check --deploy` without moto."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not [d for d in project["dependencies"] if d.startswith(("moto", "time-machine"))]
+    assert {"moto", "time-machine"} <= {
+        re.split(r"[\[<>=]", d)[0] for d in project["optional-dependencies"]["emulator"]
+    }
+    code = (
+        "import sys; sys.modules['moto'] = sys.modules['time_machine'] = None\n"
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'panka_web.settings'\n"
+        "django.setup()\n"
+        "import panka_web.wsgi, panka_web.urls, panka_web.probe, deployments.tasks, "
+        "deployments.network_tasks, deployments.management.commands.worker\n"
+        "from django.core.management import call_command; call_command('check', deploy=True)\n"
+        "print('imported without moto')"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=production_env(tmp_path),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "imported without moto" in shown.stdout
 
 
 def test_the_compose_example_runs_web_two_workers_postgres_and_redis():
