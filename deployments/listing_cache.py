@@ -12,6 +12,7 @@ restores and unlocks read S3 and DynamoDB themselves.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -30,7 +31,10 @@ def read(scope: str, page: str, fetch: Callable[[], T]) -> tuple[T, datetime]:
     seconds = settings.PANKA_LIST_CACHE_SECONDS
     if seconds <= 0:
         return fetch(), datetime.now(UTC)
-    key = f"panka:list:{scope}:{_generation(scope)}:{page}"
+    # The page comes from the query string: hashed, so any text makes a valid key
+    # for every cache backend (memcached refuses spaces, control characters, length).
+    marker = hashlib.blake2b(page.encode(), digest_size=16).hexdigest()
+    key = f"panka:list:{scope}:{_generation(scope)}:{marker}"
     kept = cache.get(key)
     if kept is not None:
         return kept

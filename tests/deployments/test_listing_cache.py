@@ -90,3 +90,18 @@ def test_zero_reads_aws_on_every_view(client, personas, inline_tasks, settings):
     assert versions_on(client.get(BASE).content.decode()) == 1
     put_raw(inline_tasks, CLI_STATE)
     assert versions_on(client.get(BASE).content.decode()) == 2
+
+
+def test_any_marker_in_the_query_makes_a_valid_cache_key(client, personas, inline_tasks):
+    """Markers come from the query string; the key must suit memcached too."""
+    import warnings
+
+    from django.core.cache.backends.base import CacheKeyWarning
+
+    deployable_stack(personas)
+    client.force_login(personas.viewer)
+    odd = "ü x\t" * 200
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        assert client.get(LOCKS, {"after": odd}).status_code == 200
+        assert client.get(BASE, {"key_marker": odd, "version_marker": odd}).status_code == 200
