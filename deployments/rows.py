@@ -173,12 +173,14 @@ def held_for(info: LockInfo) -> str:
     return span(info.age)
 
 
-def lock_rows(infos: list[LockInfo], tenant: Tenant | None = None) -> SafeString:
-    """Lock rows with links to their runs. On a tenant's page (``tenant``) stacks link to
-    their pages and only that tenant's runs are linked (a lock record names its run by
-    id, and a CLI can write any id there); the platform page (no tenant) adds a tenant
-    column."""
-    runs = _runs_of(infos, tenant)
+def lock_rows(
+    infos: list[LockInfo], tenant: Tenant | None = None, runs: LockRuns | None = None
+) -> SafeString:
+    """Lock rows with links to their runs (``runs``: :func:`lock_runs` of ``infos``,
+    looked up here when not given). On a tenant's page (``tenant``) stacks link to their
+    pages; the platform page (no tenant) adds a tenant column."""
+    if runs is None:
+        runs = lock_runs(infos, tenant)
     run_links: dict[str, Links] = {}
     stack_link = Links("stack_detail", tenant.slug) if tenant is not None else None
     html = []
@@ -213,8 +215,12 @@ def lock_rows(infos: list[LockInfo], tenant: Tenant | None = None) -> SafeString
     return mark_safe("".join(html))
 
 
-def _runs_of(infos: list[LockInfo], tenant: Tenant | None) -> dict[str, tuple[int, str]]:
-    """run id -> (number, tenant slug) of the runs the locks name (of ``tenant`` only)."""
+LockRuns = dict[str, tuple[int, str]]
+
+
+def lock_runs(infos: list[LockInfo], tenant: Tenant | None) -> LockRuns:
+    """run id -> (number, tenant slug) of the runs the locks name: of ``tenant`` only,
+    when given (a lock record names its run by id, and a CLI can write any id there)."""
     ids = []
     for info in infos:
         with contextlib.suppress(ValueError, TypeError, AttributeError):

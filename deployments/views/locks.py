@@ -20,7 +20,7 @@ from tenants.access import (
 from .. import listing_cache, lock_ops
 from ..aws.errors import AwsError
 from ..aws.locks import LockManager, tenant_prefix
-from ..rows import lock_rows
+from ..rows import lock_rows, lock_runs
 from ..runtime import aws_settings
 
 PAGE_SIZE = 50
@@ -29,15 +29,20 @@ PAGE_SIZE = 50
 def _page(prefix: str, start: str | None, tenant=None) -> dict:
     """The template's rows, next_key, read_at and error for one page of locks."""
     manager = LockManager(aws_settings())
+
+    def fetch():
+        infos, next_key = manager.list_prefix(prefix, page_size=PAGE_SIZE, start_key=start)
+        # The runs the locks name, kept with them: a run's number never changes, and the
+        # scope is the prefix, which is the tenant's.
+        return infos, next_key, lock_runs(infos, tenant)
+
     try:
-        (infos, next_key), read_at = listing_cache.read(
-            listing_cache.lock_scope(manager.settings.lock_table, prefix),
-            start or "",
-            lambda: manager.list_prefix(prefix, page_size=PAGE_SIZE, start_key=start),
+        (infos, next_key, runs), read_at = listing_cache.read(
+            listing_cache.lock_scope(manager.settings.lock_table, prefix), start or "", fetch
         )
     except (ValueError, AwsError) as exc:
         return {"error": f"The locks could not be read: {exc}"}
-    return {"rows": lock_rows(infos, tenant), "next_key": next_key, "read_at": read_at}
+    return {"rows": lock_rows(infos, tenant, runs), "next_key": next_key, "read_at": read_at}
 
 
 @login_required

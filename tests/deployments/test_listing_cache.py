@@ -105,3 +105,25 @@ def test_any_marker_in_the_query_makes_a_valid_cache_key(client, personas, inlin
         warnings.simplefilter("error", CacheKeyWarning)
         assert client.get(LOCKS, {"after": odd}).status_code == 200
         assert client.get(BASE, {"key_marker": odd, "version_marker": odd}).status_code == 200
+
+
+def test_a_listing_read_again_within_the_second_asks_neither_aws_nor_the_runs_table(
+    client, personas, inline_tasks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from deployments.models import Deployment
+
+    stack = deployable_stack(personas)
+    run = Deployment.objects.create(
+        stack=stack, revision=stack.latest_revision(), environment="development", number=1
+    )
+    LockManager(inline_tasks).acquire(
+        lock_key("acme", "shop", "development"), owner="w", reason="x", deployment_id=str(run.uid)
+    )
+    client.force_login(personas.viewer)
+    assert ">#1</a>" in client.get(LOCKS).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert ">#1</a>" in client.get(LOCKS).content.decode(), "the run still linked"
+    assert not [q for q in queries if "deployments_deployment" in q["sql"]]
