@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -138,6 +139,10 @@ class Deployment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The phases' ends and starts between those two, so the page can tell the plan, the
+    # wait for someone to apply (or approve) and the apply apart.
+    planned_at = models.DateTimeField(null=True, blank=True)
+    apply_started_at = models.DateTimeField(null=True, blank=True)
     # What the worker is doing or waiting for, in words ("waiting: lock held by bob").
     waiting_reason = models.CharField(max_length=300, blank=True)
     plan = models.JSONField(null=True, blank=True)
@@ -201,6 +206,31 @@ class Deployment(models.Model):
         from django.utils import timezone
 
         return (self.finished_at or timezone.now()) - self.started_at
+
+    def phases(self) -> list[tuple[str, timedelta]]:
+        """(phase, how long) of what the run has done so far: ``plan``, then ``waiting``
+        (for an apply to be confirmed, approved or given a worker) and ``apply``. Empty
+        for a run from before these were recorded, or one not started."""
+        from django.utils import timezone
+
+        if self.started_at is None or (self.planned_at is None and self.is_terminal):
+            return []
+        now = self.finished_at or timezone.now()
+        if self.planned_at is None:
+            return [("plan", now - self.started_at)]
+        found = [("plan", self.planned_at - self.started_at)]
+        if self.apply_started_at is None:
+            waiting = (self.Status.AWAITING_APPROVAL, self.Status.APPLY_QUEUED)
+            if (
+                self.status in waiting
+                or self.status == self.Status.CANCELLED  # cancelled instead of applied
+                or (self.status == self.Status.PLANNED and self.kind != self.Kind.PLAN)
+            ):
+                found.append(("waiting", now - self.planned_at))
+            return found
+        found.append(("waiting", self.apply_started_at - self.planned_at))
+        found.append(("apply", now - self.apply_started_at))
+        return found
 
 
 class RunLog(models.Model):

@@ -92,6 +92,8 @@ def _claim(pk: int, *, expect: str, to: str) -> Deployment | None:
         run.worker = _worker_name()
         run.waiting_reason = ""
         run.started_at = run.started_at or timezone.now()
+        if to == Status.APPLYING:
+            run.apply_started_at = run.apply_started_at or timezone.now()
         # A new phase: the reaper gives it a full lease to take its lock before judging it,
         # and must not mistake the previous phase's (released) lock for this one's.
         run.heartbeat_at = timezone.now()
@@ -103,6 +105,7 @@ def _claim(pk: int, *, expect: str, to: str) -> Deployment | None:
                 "worker",
                 "waiting_reason",
                 "started_at",
+                "apply_started_at",
                 "heartbeat_at",
                 "lock_id",
             ]
@@ -288,7 +291,8 @@ def _plan(run: Deployment, write: RunLogWriter) -> None:
     run.plan_hash = the_plan.hash
     run.planned_state_etag = loaded.etag if loaded else ""
     run.planned_state_version = (loaded.version_id or "") if loaded else ""
-    fields = ["plan", "plan_hash", "planned_state_etag", "planned_state_version"]
+    run.planned_at = timezone.now()
+    fields = ["plan", "plan_hash", "planned_state_etag", "planned_state_version", "planned_at"]
     if run.kind == Deployment.Kind.PLAN:
         finish(run, Status.PLANNED, **{f: getattr(run, f) for f in fields})
     elif not the_plan.has_changes:

@@ -79,6 +79,7 @@ def _context(access, run: Deployment, user) -> dict[str, object]:
         "stack": run.stack,
         "run": run,
         "duration": span(run.duration),
+        "phases": [(name, span(took)) for name, took in run.phases()],
         "plan": plan,
         "groups": plan_groups(plan),
         "warnings": plan_warnings(plan),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -79,6 +80,57 @@ def test_plan_then_apply_creates_the_queues_and_records_them_in_the_state(
     assert any("lock" in m and "acquired" in m for m in messages) and "lock released" in messages
     assert LockManager(inline_tasks).get(lock_key("acme", "shop", "development")) is None
     assert AuditEvent.objects.filter(action="run.apply").count() == 1
+
+
+def test_the_run_page_tells_the_plan_the_wait_and_the_apply_apart(
+    client, personas, inline_tasks, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    stack = deployable_stack(personas)
+    run = queue(stack, personas.deployer, capture=django_capture_on_commit_callbacks)
+    assert run.started_at <= run.planned_at and run.apply_started_at is None
+    assert [name for name, _ in run.phases()] == ["plan", "waiting"]
+    # Someone confirms the apply 3 minutes later.
+    Deployment.objects.filter(pk=run.pk).update(
+        started_at=run.started_at - timedelta(minutes=3),
+        planned_at=run.started_at - timedelta(minutes=3) + timedelta(seconds=4),
+    )
+    run = apply(run, personas.deployer, django_capture_on_commit_callbacks)
+    assert run.status == Status.SUCCEEDED, run.error
+    assert run.planned_at <= run.apply_started_at <= run.finished_at
+    phases = dict(run.phases())
+    assert phases["plan"] == timedelta(seconds=4)
+    assert timedelta(minutes=2, seconds=50) < phases["waiting"] < timedelta(minutes=3)
+    assert sum(phases.values(), timedelta()) == run.duration
+    client.force_login(personas.viewer)
+    page = client.get(f"/t/acme/runs/{run.uid}/").content.decode()
+    assert re.search(r"\(plan 4s · waiting 2m 5\ds · apply \d+s\)", page), page
+
+
+def test_a_run_cancelled_while_waiting_shows_the_wait_and_a_plan_only_run_no_phases():
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    cancelled = Deployment(
+        kind="apply", status=Status.CANCELLED, started_at=start,
+        planned_at=start + timedelta(seconds=5), finished_at=start + timedelta(minutes=1),
+    )  # fmt: skip
+    assert cancelled.phases() == [
+        ("plan", timedelta(seconds=5)),
+        ("waiting", timedelta(seconds=55)),
+    ]
+    failed_planning = Deployment(
+        kind="apply",
+        status=Status.FAILED,
+        started_at=start,
+        finished_at=start + timedelta(seconds=2),
+    )
+    assert failed_planning.phases() == [], "only the total, as before these were recorded"
+    planned = Deployment(kind="plan", status=Status.PLANNED, started_at=start,
+                         planned_at=start + timedelta(seconds=5),
+                         finished_at=start + timedelta(seconds=5))  # fmt: skip
+    assert planned.phases() == [("plan", timedelta(seconds=5))]
 
 
 def test_redeploy_without_changes_makes_no_aws_changes(
