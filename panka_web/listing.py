@@ -101,6 +101,30 @@ def page_of(rows: QuerySet[Any], columns: tuple[str, ...], number: object, per_p
     return page
 
 
+def page_of_numbered(
+    rows: QuerySet[Any], columns: tuple[str, ...], number: object, per_page: int
+) -> Page:
+    """:func:`page_of` for rows numbered 1..N without gaps, newest first (a stack's runs
+    and revisions: numbered in order under a lock, never deleted one by one). Page k is
+    the numbers N - k*per_page + 1 .. N - (k-1)*per_page, read by their index: no COUNT
+    and no OFFSET, the same cost at any depth (page 1 of 10,000 runs counted them all,
+    page 200 skipped 9,950). Were a number missing, its page would show one row fewer;
+    it would never show a row twice or on the wrong page."""
+    top = rows.order_by("-number").values_list("number", flat=True).first() or 0
+    # A range has a length without being built: the paginator's count costs nothing.
+    page = Paginator(range(top, 0, -1), per_page).get_page(number)
+    if not page.object_list:
+        page.object_list = []
+        return page
+    newest, oldest = page.object_list[0], page.object_list[-1]
+    page.object_list = list(
+        rows.filter(number__lte=newest, number__gte=oldest)
+        .order_by("-number")
+        .values_list(*columns)
+    )
+    return page
+
+
 def csrf_input(token: str) -> SafeString:
     """What ``{% csrf_token %}`` writes, for forms built in Python."""
     return html_row('<input type="hidden" name="csrfmiddlewaretoken" value="{token}">', token=token)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from panka_web.http import AuthenticatedHttpRequest
-from panka_web.listing import page_of
+from panka_web.listing import page_of_numbered
 from tenants.access import Right, get_stack_for_user
 
 from .. import editing
@@ -35,9 +35,7 @@ def _revision(stack: Stack, number: object) -> StackRevision:
 def revision_list(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
     access, stack = get_stack_for_user(request.user, slug, stack_name)
     # Only the columns a row shows, not the files.
-    page = page_of(
-        stack.revisions.order_by("-number"), REVISION_COLUMNS, request.GET.get("page"), 50
-    )
+    page = page_of_numbered(stack.revisions.all(), REVISION_COLUMNS, request.GET.get("page"), 50)
     rows, restore_forms = revision_rows(
         access.tenant, stack.name, page.object_list,
         first_page=page.number == 1, restorable=access.can_deploy, csrf=get_token(request),

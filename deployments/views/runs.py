@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from panka_web.htmx import template_for
 from panka_web.http import AuthenticatedHttpRequest
-from panka_web.listing import page_of, span
+from panka_web.listing import page_of_numbered, span
 from tenants.access import Right, get_run_for_user, get_stack_for_user
 
 from .. import pending_state, runs
@@ -187,8 +187,7 @@ def discard_kept_state(request: AuthenticatedHttpRequest, slug: str, uid: str) -
 def run_list(request: AuthenticatedHttpRequest, slug: str, stack_name: str) -> HttpResponse:
     access, stack = get_stack_for_user(request.user, slug, stack_name)
     # Only the columns a row shows: a run's plan, logs and kept state can be large.
-    runs = stack.deployments.order_by("-number")
-    page = page_of(runs, RUN_COLUMNS, request.GET.get("page"), 50)
+    page = page_of_numbered(stack.deployments.all(), RUN_COLUMNS, request.GET.get("page"), 50)
     return render(
         request,
         "deployments/run_list.html",
