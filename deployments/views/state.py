@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -15,7 +17,7 @@ from tenants.access import Right, get_stack_environment_for_user
 
 from .. import listing_cache
 from ..aws.errors import AwsError, StateCorrupt
-from ..aws.state import StateStore, StateVersion
+from ..aws.state import StateStore, StateVersion, VersionPage
 from ..models import Deployment, Stack
 from ..rows import state_rows
 from ..runtime import aws_settings
@@ -48,63 +50,21 @@ def state_history(
 ) -> HttpResponse:
     access, stack = get_stack_environment_for_user(request.user, slug, stack_name, environment)
     store = StateStore(aws_settings())
-    error = ""
-    rows = []
-    page = None
     key_marker = request.GET.get("key_marker") or None
     version_marker = request.GET.get("version_marker") or None
-    read_at = None
+    error, page, rows, read_at = "", None, [], None
     try:
-        page, read_at = listing_cache.read(
+        # The page's rows, whole, are what the listing cache keeps: a view within the
+        # second reads neither S3, nor the metadata cache, nor the runs table.
+        (page, rows), read_at = listing_cache.read(
             listing_cache.state_scope(
                 store.settings.state_bucket, stack.tenant.slug, stack.name, environment
             ),
             f"{key_marker}:{version_marker}",
-            lambda: store.list_versions(
-                stack.tenant.slug,
-                stack.name,
-                environment,
-                page_size=PAGE_SIZE,
-                key_marker=key_marker,
-                version_id_marker=version_marker,
-            ),
+            lambda: _history_page(store, stack, environment, key_marker, version_marker),
         )
-        # One list call, then one HEAD per version on the page that is not cached yet:
-        # bounded by the page size, whatever the length of the history.
-        metas = {
-            v.version_id: _version_metadata(store, stack, environment, v)
-            for v in page.versions
-            if not v.deleted
-        }
     except (ValueError, AwsError) as exc:
         error = f"The state history could not be read: {exc}"
-        page = None
-    if page is not None:
-        runs = {}
-        ids = {m.get("deployment-id", "") for m in metas.values()}
-        for run in Deployment.objects.filter(
-            stack=stack, uid__in=[i for i in ids if _is_uuid(i)]
-        ).only("uid", "number"):
-            runs[str(run.uid)] = run
-        for version in page.versions:
-            meta = metas.get(version.version_id, {})
-            deployment = meta.get("deployment-id", "")
-            rows.append(
-                {
-                    "version": version,
-                    "serial": meta.get("serial", ""),
-                    "who": meta.get("deployed-by", ""),
-                    "resources": meta.get("resource-count", ""),
-                    "run": runs.get(deployment),
-                    "restore": deployment.startswith("restore:"),
-                    "foreign": not version.deleted
-                    and deployment not in runs
-                    and not deployment.startswith("restore:"),
-                    "problem": "",
-                }
-            )
-        if not request.GET.get("key_marker"):
-            _flag_current(store, stack, environment, rows)
     return render(
         request,
         "deployments/state_history.html",
@@ -121,6 +81,59 @@ def state_history(
             "error": error,
         },
     )
+
+
+def _history_page(
+    store: StateStore,
+    stack: Stack,
+    environment: str,
+    key_marker: str | None,
+    version_marker: str | None,
+) -> tuple[VersionPage, list[dict]]:
+    """One page of the history and its rows: one list call, then one HEAD per version on
+    the page whose metadata is not cached yet (bounded by the page size, whatever the
+    length of the history), and one query for the runs that wrote them."""
+    page = store.list_versions(
+        stack.tenant.slug,
+        stack.name,
+        environment,
+        page_size=PAGE_SIZE,
+        key_marker=key_marker,
+        version_id_marker=version_marker,
+    )
+    metas = {
+        v.version_id: _version_metadata(store, stack, environment, v)
+        for v in page.versions
+        if not v.deleted
+    }
+    ids = {m.get("deployment-id", "") for m in metas.values()}
+    runs = {
+        str(uid): SimpleNamespace(uid=uid, number=number)
+        for uid, number in Deployment.objects.filter(
+            stack=stack, uid__in=[i for i in ids if _is_uuid(i)]
+        ).values_list("uid", "number")
+    }
+    rows = []
+    for version in page.versions:
+        meta = metas.get(version.version_id, {})
+        deployment = meta.get("deployment-id", "")
+        rows.append(
+            {
+                "version": version,
+                "serial": meta.get("serial", ""),
+                "who": meta.get("deployed-by", ""),
+                "resources": meta.get("resource-count", ""),
+                "run": runs.get(deployment),
+                "restore": deployment.startswith("restore:"),
+                "foreign": not version.deleted
+                and deployment not in runs
+                and not deployment.startswith("restore:"),
+                "problem": "",
+            }
+        )
+    if not key_marker:
+        _flag_current(store, stack, environment, rows)
+    return page, rows
 
 
 def _version_metadata(

@@ -127,3 +127,21 @@ def test_a_listing_read_again_within_the_second_asks_neither_aws_nor_the_runs_ta
     with CaptureQueriesContext(connection) as queries:
         assert ">#1</a>" in client.get(LOCKS).content.decode(), "the run still linked"
     assert not [q for q in queries if "deployments_deployment" in q["sql"]]
+
+
+def test_a_history_view_within_the_second_reads_no_runs_and_keeps_its_links(
+    client, personas, inline_tasks, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .test_state_pages import deployed
+
+    run = deployed(personas, django_capture_on_commit_callbacks)
+    client.force_login(personas.viewer)
+    first = client.get(BASE).content.decode()
+    assert f"run #{run.number}" in first
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(BASE).content.decode()
+    assert again.count(f"run #{run.number}") == first.count(f"run #{run.number}") == 2
+    assert not [q for q in queries if "deployments_deployment" in q["sql"]]
