@@ -2,8 +2,10 @@
 
 Every view of those pages asked S3 or DynamoDB again, so twenty people watching one
 stack's history made twenty listings a second, each costing more than the whole page
-around it (``make bench-pages``). Here an answer is reused for ``PANKA_LIST_CACHE_SECONDS``
-(1 s; 0 turns this off) per process, and the page says when it was read. What this
+around it (``make bench-pages``). Here an answer, with what the page derives from it
+(the runs the locks and versions name, the versions' metadata), is reused for
+``PANKA_LIST_CACHE_SECONDS`` (1 s; 0 turns this off) per process, and the page says when
+it was read. What this
 process changes (a restore, a manual lock, a force-unlock) forgets the answers it makes
 stale at once; a change made elsewhere (a worker, another web process, the panka CLI)
 shows within that second. Nothing that decides anything reads from here: plans, applies,
