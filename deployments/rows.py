@@ -173,14 +173,10 @@ def held_for(info: LockInfo) -> str:
     return span(info.age)
 
 
-def lock_rows(
-    infos: list[LockInfo], tenant: Tenant | None = None, runs: LockRuns | None = None
-) -> SafeString:
-    """Lock rows with links to their runs (``runs``: :func:`lock_runs` of ``infos``,
-    looked up here when not given). On a tenant's page (``tenant``) stacks link to their
-    pages; the platform page (no tenant) adds a tenant column."""
-    if runs is None:
-        runs = lock_runs(infos, tenant)
+def lock_rows(infos: list[LockInfo], tenant: Tenant | None, runs: LockRuns) -> SafeString:
+    """Lock rows with links to their runs (``runs``: :func:`lock_runs` of ``infos``). On a
+    tenant's page (``tenant``) stacks link to their pages; the platform page (no tenant)
+    adds a tenant column."""
     run_links: dict[str, Links] = {}
     stack_link = Links("stack_detail", tenant.slug) if tenant is not None else None
     html = []
