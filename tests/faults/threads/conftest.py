@@ -17,28 +17,32 @@ import pytest
 
 @pytest.fixture(scope="package")
 def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[None]:
-    """The session's test database; on SQLite, a file copy of it for this package (the
-    in-memory original is parked meanwhile and handed back afterwards, as it was)."""
+    """The session's test database; on SQLite, a file copy of it for this package.
+
+    The in-memory connection is left as it is, and this thread gets a new one to the file
+    (so do the threads, from the settings): the browser tests' live server shares that
+    in-memory connection object with its request threads, and one finishing late used to
+    close it once its NAME said "file" -- under this thread's feet (a segfault in CI)."""
     from django.db import connections
 
-    connection = connections["default"]
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+    memory = connections["default"]
+    if memory.vendor != "sqlite" or not memory.is_in_memory_db():
         yield
         return
     path = tmp_path_factory.mktemp("threads-db") / "panka-test.sqlite3"
     with django_db_blocker.unblock():
-        connection.ensure_connection()
+        memory.ensure_connection()
         # sqlite3's online backup: the migrated schema and data, in milliseconds.
         with sqlite3.connect(path) as copy:
-            connection.connection.backup(copy)
+            memory.connection.backup(copy)
         copy.close()
-        parked, connection.connection = connection.connection, None
-    saved_name = connection.settings_dict["NAME"]
-    connection.settings_dict["NAME"] = str(path)  # every thread's connection opens this
+    # Every thread's new connection opens the file; the in-memory one keeps its own NAME.
+    connections.settings["default"] = {**memory.settings_dict, "NAME": str(path)}
+    connections["default"] = connections.create_connection("default")
     try:
         yield
     finally:
         with django_db_blocker.unblock():
             connections.close_all()
-            connection.settings_dict["NAME"] = saved_name
-            connection.connection = parked
+        connections.settings["default"] = memory.settings_dict
+        connections["default"] = memory
