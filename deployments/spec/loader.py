@@ -23,6 +23,7 @@ Scalars are typed by :mod:`.scalars` (the YAML 1.2 core schema, as Go reads them
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -342,6 +343,7 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
     # A tag is written with "!" and an anchor with "&": a text with neither (nearly
     # every file) has none, and each node event is spared reading both attributes.
     props = "!" in text or "&" in text
+    intern = sys.intern
 
     stack: list[Any] = []  # the open collections, outermost first
     top: Any = None  # the innermost open collection
@@ -363,7 +365,10 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
             if top_map and key is await_key:  # a mapping key: always its text
                 if raw in top or raw == "<<":  # a duplicate, or a merge key
                     raise _NotPlain
-                key = raw
+                # Interned: the same keys repeat in every document (name, spec, kind),
+                # and one object per spelling means less memory and an identity hit in
+                # every later lookup by that key (pydantic interns its field names).
+                key = intern(raw)
                 continue
             value: Any = raw
             if not event.style:  # plain: the type comes from the text

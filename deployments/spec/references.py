@@ -39,26 +39,24 @@ class _CoreRef:
 @dataclass(slots=True)
 class Edges:
     deps: dict[str, set[str]] = field(default_factory=dict)  # component → its dependencies
-    # (component, dependency) → where the edge is written, for cycle findings
-    sites: dict[tuple[str, str], tuple[Document, Path]] = field(default_factory=dict)
+    # The components, to find where an edge is written when a cycle needs it: looked up
+    # again then rather than recorded for each of thousands of edges on every run.
+    components: Mapping[str, Component] = field(default_factory=dict)
     # Service-level dependsOn: (service, service) → where it is written. One entry
     # stands for the edges between every component of the two services: a pair of
     # services of 20 components each makes 400 edges, and only a cycle needs a site.
     service_sites: dict[tuple[str, str], tuple[Document, Path]] = field(default_factory=dict)
     service_of: dict[str, str] = field(default_factory=dict)  # component → its service
 
-    def add(self, a: str, b: str, doc: Document | None, path: Path) -> None:
-        self.deps[a].add(b)
-        if doc is not None:
-            self.sites.setdefault((a, b), (doc, path))
-
     def site(self, a: str, b: str) -> tuple[Document, Path]:
-        """Where the edge a → b is written: a component's own reference first, as its
-        edges were added first, else the service-level dependsOn that made it."""
-        found = self.sites.get((a, b))
-        if found is None:
-            found = self.service_sites[(self.service_of[a], self.service_of[b])]
-        return found
+        """Where the edge a → b is written: a component's own reference first, else the
+        service-level dependsOn that made it."""
+        component = self.components[a]
+        for ref in _references(component):
+            if ref.component == b:
+                assert component.doc is not None
+                return component.doc, ("spec", *ref.path)
+        return self.service_sites[(self.service_of[a], self.service_of[b])]
 
 
 def resolve(
@@ -76,48 +74,47 @@ def resolve(
     unknown references are not reported (the syntax error is). ``unplaced`` names
     documents that exist but were already reported (e.g. an unknown kind).
     """
-    edges = Edges({name: set() for name in components})
+    edges = Edges({name: set() for name in components}, components)
     kinds = schema.kinds()
     for component in components.values():
         doc = component.doc
         assert doc is not None
+        deps = edges.deps[component.name]
         for ref in _references(component):
-            where = ("spec", *ref.path)
             target = components.get(ref.component)
-            if ref.component == component.name:
-                _report(
-                    findings,
-                    doc,
-                    where,
-                    "self-dependency",
-                    f"component `{component.name}` depends on itself",
-                )
-                continue
-            if target is None:
-                if not partial and ref.component not in unplaced:
+            if target is not None and target is not component:  # the common case first
+                deps.add(target.name)
+                if not target.deployable:
+                    continue  # kind-not-deployable is reported on the target: no 2nd error
+                if ref.target_kinds is not None and target.kind not in ref.target_kinds:
                     _report(
                         findings,
                         doc,
-                        where,
-                        "unknown-reference",
-                        _unknown_component(ref.component, components, services),
+                        ("spec", *ref.path),
+                        "wrong-reference-kind",
+                        f"`{target.name}` is a {target.kind}; this reference needs a "
+                        f"{' or '.join(sorted(ref.target_kinds))}",
                     )
+                    continue
+                if ref.output is not None:
+                    _check_output(kinds, ref, target, doc, ("spec", *ref.path), findings)
                 continue
-            edges.add(component.name, target.name, doc, where)
-            if not target.deployable:
-                continue  # kind-not-deployable is reported on the target: no second error
-            if ref.target_kinds is not None and target.kind not in ref.target_kinds:
+            if target is not None:  # the component itself
                 _report(
                     findings,
                     doc,
-                    where,
-                    "wrong-reference-kind",
-                    f"`{target.name}` is a {target.kind}; this reference needs a "
-                    f"{' or '.join(sorted(ref.target_kinds))}",
+                    ("spec", *ref.path),
+                    "self-dependency",
+                    f"component `{component.name}` depends on itself",
                 )
-                continue
-            if ref.output is not None:
-                _check_output(kinds, ref, target, doc, where, findings)
+            elif not partial and ref.component not in unplaced:
+                _report(
+                    findings,
+                    doc,
+                    ("spec", *ref.path),
+                    "unknown-reference",
+                    _unknown_component(ref.component, components, services),
+                )
         _check_secrets(component, findings)
 
     for service_name, entries in service_deps.items():
