@@ -101,6 +101,9 @@ class Document:
     nodes: int = 0
     # An alias or a merge key repeats written values at paths the index does not have.
     aliased: bool = False
+    # Whether some value is null. The plain loader knows (kinds/fastpath.py relies on
+    # it); a document of the indexing loader may always hold one.
+    nulls: bool = True
     # (values, keys) once known, else the file's lazily built index (None: no positions).
     where: tuple[dict[Path, int], dict[Path, int]] | _FileIndex | None = field(
         default=None, repr=False, compare=False
@@ -351,6 +354,7 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
     key: Any = await_key  # the pending key when ``top`` is a mapping
     root: Any = None
     count = 0  # nodes of the current document
+    nulls = False  # whether a value of the current document is null
     spans: dict[Path, tuple[int, int]] = {}
     texts: dict[Path, str] = {}
 
@@ -374,6 +378,7 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
             if not event.style:  # plain: the type comes from the text
                 if not raw:
                     value = None
+                    nulls = True
                 else:
                     first = raw[0]
                     if first in number_start:
@@ -394,6 +399,7 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
                     elif first in word_start and raw in words:
                         value = words[raw]
                         texts[_path(stack, key)] = raw
+                        nulls = nulls or value is None
             if value.__class__ is str and "${" in value:
                 here = _path(stack, key)
                 spans[here] = (event.start_mark.index, event.end_mark.index)
@@ -434,7 +440,7 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
                 top, top_map = None, False
             key = await_key
         elif cls is DocumentStartEvent:
-            root, count, spans, texts = None, 0, {}, {}
+            root, count, spans, texts, nulls = None, 0, {}, {}, False
             ordinal += 1
         elif cls is DocumentEndEvent:
             used += count
@@ -442,7 +448,17 @@ def _plain_stream(get_event: Any, name: str, text: str, budget: NodeBudget) -> L
                 raise _NotPlain
             if root is not None:  # "empty documents are ignored" (format.md §2)
                 documents.append(
-                    Document(name, len(documents), root, text, spans, texts, count, where=positions)
+                    Document(
+                        name,
+                        len(documents),
+                        root,
+                        text,
+                        spans,
+                        texts,
+                        count,
+                        nulls=nulls,
+                        where=positions,
+                    )
                 )
                 positions.ordinals.append(ordinal)
         elif cls is alias_event:

@@ -52,7 +52,7 @@ def using_kinds(module: ModuleType) -> Iterator[None]:
 def validate_spec(kind: str, spec: Any, doc: Document, findings: list[Finding]) -> Any:
     """Run the kind's schema on a substituted spec; its issues become positioned findings."""
     try:
-        validated = kinds().validate_spec(kind, spec)
+        validated = kinds().validate_spec(kind, spec, nulls=doc.nulls)
     except Exception:  # a schema bug must not turn a validation into a 500
         log.exception("kinds.validate_spec(%r) raised", kind)
         line, col = doc.position(("spec",), key=True)

@@ -216,7 +216,7 @@ class ValidatedSpec:
         return dict(sorted(config.items()))
 
 
-def validate_spec(kind: str, spec: object) -> ValidatedSpec:
+def validate_spec(kind: str, spec: object, *, nulls: bool = True) -> ValidatedSpec:
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):

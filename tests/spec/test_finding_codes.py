@@ -321,7 +321,7 @@ def internal_error():
         DEPLOYABLE_KINDS = fakekinds.DEPLOYABLE_KINDS
 
         @staticmethod
-        def validate_spec(kind: str, spec: object) -> object:
+        def validate_spec(kind: str, spec: object, *, nulls: bool = True) -> object:
             if kind == "SQS":
                 raise RuntimeError("bug")
             return fakekinds.validate_spec(kind, spec)
@@ -512,7 +512,7 @@ def test_a_schema_that_fails_is_reported_as_spec_check_failed_at_spec(monkeypatc
     def explode(*args: object, **kwargs: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(registry, "walk", explode)
+    monkeypatch.setattr(registry, "_validate", explode)
     result = validate(_stack(SQS))
     finding = next(f for f in result.findings if f.code == "spec-check-failed" and f.line > 9)
     assert (finding.file, finding.line, finding.column) == ("stack.yaml", 15, 7)  # `{}`

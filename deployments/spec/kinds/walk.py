@@ -186,3 +186,26 @@ def _not_applied(path: Path) -> SpecIssue:
         path,
         f"`{dotted(path)}` is accepted but not applied in this version",
     )
+
+
+def runs_own_checks(model: type) -> bool:
+    """Whether the walk of ``model``'s tree does more than report unknown and NA keys and
+    drop nulls: a ``raw_check`` somewhere, or a model that pydantic validates from Python
+    (``WALK``), where a fast path that skips the walk would miss something."""
+    seen: set[type] = set()
+    todo = [model]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        level = _LEVELS.get(current) or _level(current)
+        if level.raw_check is not None or getattr(current, "WALK", None):
+            return True
+        todo.extend(child for _, child in level.children.values())
+    return False
+
+
+def na_keys(model: type) -> frozenset[str]:
+    """The keys of ``model`` that are accepted but not applied (a warning when written)."""
+    return (_LEVELS.get(model) or _level(model)).na

@@ -124,7 +124,7 @@ def test_validation_never_mutates_the_callers_data():
 def test_a_failure_inside_the_schema_check_becomes_an_issue(monkeypatch):
     from deployments.spec.kinds import registry
 
-    def broken(definition, spec):
+    def broken(definition, spec, nulls):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(registry, "_validate", broken)
