@@ -123,11 +123,21 @@ class RuledModel(SpecModel):
         except ValidationError as exc:
             raise _partial_rules(cls, data, exc, handler) from None
         if cls.check is not _NO_RULES:  # most kinds have no cross-field rule
-            rules = Rules()
-            model.check(rules)
-            if rules.items:
-                raise rules.error()
+            checked(model)
         return model
+
+
+def checked(model: RuledModel) -> RuledModel:
+    """``model`` once its rules pass; a validation error listing what they found."""
+    rules = Rules()
+    model.check(rules)
+    if rules.items:
+        raise rules.error()
+    return model
+
+
+def has_rules(cls: type[RuledModel]) -> bool:
+    return cls.check is not _NO_RULES
 
 
 def _partial_rules(

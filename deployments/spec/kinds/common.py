@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainValidator, Strict, StringConstraints
-from pydantic_core import PydanticCustomError
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 
 def fail(code: str, reason: str) -> PydanticCustomError:
@@ -38,6 +38,12 @@ def describe(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     return type(value).__name__
+
+
+# For a validator that returns a value it accepts as it is, the native check that
+# accepts exactly such values: kinds/fastpath.py tries that first, in Rust, and calls the
+# validator only for the rest (text to convert, and whatever is refused).
+NATIVE: dict[Callable[[Any], Any], CoreSchema] = {}
 
 
 # --- int*, bool, text ---------------------------------------------------------------
@@ -79,6 +85,7 @@ def IntStar(lo: int | None = None, hi: int | None = None) -> Any:  # noqa: N802 
             raise fail("invalid-value", reason)
         return number
 
+    NATIVE[check] = core_schema.int_schema(strict=True, ge=lo, le=hi)
     return Annotated[int, BeforeValidator(check)]
 
 
@@ -95,6 +102,8 @@ def to_bool(value: object) -> bool:
 
 
 Bool = Annotated[bool, BeforeValidator(to_bool)]
+NATIVE[to_int] = core_schema.int_schema(strict=True)
+NATIVE[to_bool] = core_schema.bool_schema(strict=True)
 
 
 def to_str(value: object) -> str:
@@ -116,6 +125,7 @@ def to_str(value: object) -> str:
 # Plain text is validated natively (numbers become their text via the model config).
 Str = str
 Scalar = Annotated[str, BeforeValidator(to_str)]
+NATIVE[to_str] = core_schema.str_schema(strict=True)
 NOT_EMPTY = r"\S"
 PATTERN_RULES: dict[str, str] = {NOT_EMPTY: "must not be empty"}  # read by errors.py
 NonEmptyStr = Annotated[str, StringConstraints(pattern=NOT_EMPTY)]
@@ -178,6 +188,7 @@ def Enum(*values: str, any_case: bool = False) -> Any:  # noqa: N802 - a type
                 raise fail("invalid-value", f"{reason}; did you mean `{near}`?")
         raise fail("invalid-value", reason)
 
+    NATIVE[check] = core_schema.literal_schema(list(values))  # as written: canonical
     return Annotated[str, BeforeValidator(check)]
 
 

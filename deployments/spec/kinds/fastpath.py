@@ -11,8 +11,15 @@ model is the one the usual path builds from the same data. When it refuses, what
 the reason, the spec takes the usual path, which reports everything; only specs with
 something to report pay for both.
 
+Since whatever it refuses goes to the usual path, it need not say why, so it also does
+in Rust what the usual schema calls Python for, wherever the outcome is the same on
+success: a field validator that returns a value of the right type unchanged is tried
+after the native check that accepts exactly those values (``common.NATIVE``), and a
+model's cross-field rules run after its fields validate rather than around them (their
+wrapper exists to report rules next to field errors).
+
 Kinds whose walk does more (``raw_check``, or models pydantic validates from Python)
-get no fast validator. tests/spec/test_fastpath.py checks both paths agree.
+get no fast validator. tests/spec/kinds/test_fastpath.py checks both paths agree.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError, SchemaValidator, core_schema
 
+from .base import RuledModel, checked, has_rules
+from .common import NATIVE
 from .walk import na_keys, runs_own_checks
 
 
@@ -80,7 +89,15 @@ def _forbidding(schema: Any, classes: list[type]) -> Any:
     if not isinstance(schema, dict):
         return schema
     copy = {key: _forbidding(value, classes) for key, value in schema.items()}
-    if copy.get("type") == "model" and copy["schema"].get("type") == "model-fields":
+    kind = copy.get("type")
+    # A validator's function is a {"type": "no-info", "function": ...} mapping (in a
+    # serialization schema, of the same type names, it is the function itself).
+    validator = isinstance(copy.get("function"), dict)
+    if kind == "function-before" and validator:
+        return _native_first(copy)
+    if kind == "function-wrap" and validator:
+        return _rules_after(copy)
+    if kind == "model" and copy["schema"].get("type") == "model-fields":
         cls = copy["cls"]
         classes.append(cls)
         na = na_keys(cls)
@@ -96,3 +113,32 @@ def _forbidding(schema: Any, classes: list[type]) -> Any:
                 fields[name] = field
         copy["schema"] = {**copy["schema"], "fields": fields, "extra_behavior": "forbid"}
     return copy
+
+
+def _native_first(schema: dict) -> dict:
+    """A field validator with a native equivalent, tried after that equivalent."""
+    native = NATIVE.get(schema["function"].get("function"))
+    inner = schema["schema"]
+    if native is None or set(inner) != {"type"}:  # constraints after it: leave it alone
+        return schema
+    return core_schema.union_schema([native, schema], mode="left_to_right")
+
+
+_WITH_RULES = RuledModel._with_rules.__func__  # type: ignore[attr-defined]
+
+
+def _rules_after(schema: dict) -> dict:
+    """A model's rules run after its fields validate instead of around them: on success
+    the same model, without a call into Python and back per model."""
+    function = schema["function"].get("function")
+    if getattr(function, "__func__", None) is not _WITH_RULES:
+        return schema
+    rest = {k: v for k, v in schema.items() if k not in ("type", "function", "schema")}
+    if has_rules(function.__self__):
+        return {
+            "type": "function-after",
+            "function": {"type": "no-info", "function": checked},
+            "schema": schema["schema"],
+            **rest,
+        }
+    return {**schema["schema"], **rest}  # no rules: the model alone, under the same ref

@@ -98,6 +98,22 @@ def test_what_the_walk_or_the_rules_report_still_comes_out(
     _agree(kind, spec)
 
 
+@pytest.mark.parametrize(
+    ("kind", "spec"),
+    [
+        ("SQS", {"visibilityTimeout": "60", "fifo": "true", "contentBasedDeduplication": " false "}),
+        ("SQS", {"visibilityTimeout": 43201}),  # over the range: refused natively, then by Python
+        ("SQS", {"visibilityTimeout": True}),  # a boolean is not a whole number
+        ("DynamoDB", {"hashKey": {"name": "id", "type": "s"}}),  # exact-case enum, other case
+        ("DynamoDB", {"hashKey": {"name": "id", "type": " S "}}),  # trimmed by the validator
+        ("MicroService", {"image": {"repository": "r", "tag": 1.5}, "replicas": "3"}),
+        ("SNS", {"subscriptions": [{"protocol": "sqs", "component": "q"}, {"protocol": "SQS"}]}),
+    ],
+)  # fmt: skip
+def test_both_paths_agree_on_converted_and_refused_values(kind: str, spec: dict) -> None:
+    _agree(kind, spec)
+
+
 def test_the_loader_knows_whether_a_document_holds_a_null() -> None:
     def nulls(text: str) -> list[bool]:
         return [d.nulls for d in load_text("f.yaml", text, NodeBudget()).documents]
