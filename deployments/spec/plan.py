@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,14 +197,21 @@ def _tree_json(config: dict[str, Any]) -> bytes:
         text = orjson.dumps(config, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError: a big int, a non-str key, another type
         return _TREE_ENCODER.encode(config).encode()
-    if not text.isascii() or b"\x7f" in text or b"0.0000" in text or _DIGIT_E_MINUS(text):
+    if not text.isascii() or b"\x7f" in text or b"0.0000" in text or _digit_e_minus(text):
         return _TREE_ENCODER.encode(config).encode()
     return text
 
 
-# A digit followed by "e-": one scan in C (words like "queue-" made a loop over every
-# "e-" cost more than the other three tests together).
-_DIGIT_E_MINUS = re.compile(rb"[0-9]e-").search
+def _digit_e_minus(text: bytes) -> bool:
+    """Whether ``text`` has a digit followed by ``e-``. Not a regex: ``find`` skips to
+    each "e-" at memchr speed (usually there is none), where a regex without a literal
+    start tries every position (3.5 times slower on real configs)."""
+    at = text.find(b"e-")
+    while at > 0:
+        if 48 <= text[at - 1] <= 57:  # 0-9
+            return True
+        at = text.find(b"e-", at + 2)
+    return False
 
 
 def canonical_json(value: Any) -> str:
