@@ -18,8 +18,10 @@ after the native check that accepts exactly those values (``common.NATIVE``), an
 model's cross-field rules run after its fields validate rather than around them (their
 wrapper exists to report rules next to field errors).
 
-Kinds whose walk does more (``raw_check``, or models pydantic validates from Python)
-get no fast validator. tests/spec/kinds/test_fastpath.py checks both paths agree.
+What the walk does beyond keys and nulls still runs after it, on its own
+(walk.rest_of_walk): the raw checks (``raw_check``: warnings about values), and the
+whole walk of the few models pydantic validates from Python, whose unknown keys this
+validator cannot see (anything found there sends the spec down the usual path). tests/spec/kinds/test_fastpath.py checks both paths agree.
 """
 
 from __future__ import annotations
@@ -33,13 +35,11 @@ from pydantic_core import PydanticCustomError, SchemaValidator, core_schema
 
 from .base import RuledModel, checked, has_rules
 from .common import NATIVE
-from .walk import na_keys, runs_own_checks
+from .walk import na_keys
 
 
 def fast_validator(model: Any) -> SchemaValidator | None:
-    """The forbidding validator of ``model``, or None when its walk must always run."""
-    if runs_own_checks(model):
-        return None
+    """The forbidding validator of ``model`` (None should pydantic not build it so)."""
     classes: list[type] = []
     schema = _forbidding(model.__pydantic_core_schema__, classes)
     with _built_afresh(classes):

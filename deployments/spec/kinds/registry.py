@@ -21,7 +21,7 @@ from .errors import issues_from
 from .fastpath import fast_validator
 from .loose import NOT_DEPLOYABLE, LooseSpec
 from .results import KindDef, SpecIssue, ValidatedSpec
-from .walk import walk
+from .walk import has_rest, rest_of_walk, walk
 
 
 def _always(config: dict) -> bool:
@@ -143,6 +143,8 @@ _FAST: dict[str, SchemaValidator] = {
     for d in KINDS.values()
     if not d.loose and (fast := fast_validator(d.model)) is not None
 }
+# Kinds whose walk does more than keys and nulls (walk.rest_of_walk).
+_REST = frozenset(name for name in _FAST if has_rest(KINDS[name].model))
 
 
 def validate_spec(kind: str, spec: object, *, nulls: bool = True) -> ValidatedSpec:
@@ -184,7 +186,9 @@ def _validate(definition: KindDef, spec: object, nulls: bool) -> ValidatedSpec:
             except ValidationError:
                 pass  # something to report, or a plain error: the usual path says what
             else:
-                return ValidatedSpec(definition.name, model, issues, spec, definition)
+                if definition.name not in _REST or rest_of_walk(definition.model, spec, (), issues):
+                    return ValidatedSpec(definition.name, model, issues, spec, definition)
+                issues = []
     data = spec if definition.loose else walk(definition.model, spec, (), issues)
     try:
         # = model_validate(data), without its Python wrapper and its keyword arguments

@@ -188,22 +188,67 @@ def _not_applied(path: Path) -> SpecIssue:
     )
 
 
-def runs_own_checks(model: type) -> bool:
-    """Whether the walk of ``model``'s tree does more than report unknown and NA keys and
-    drop nulls: a ``raw_check`` somewhere, or a model that pydantic validates from Python
-    (``WALK``), where a fast path that skips the walk would miss something."""
-    seen: set[type] = set()
-    todo = [model]
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        level = _LEVELS.get(current) or _level(current)
-        if level.raw_check is not None or getattr(current, "WALK", None):
-            return True
-        todo.extend(child for _, child in level.children.values())
-    return False
+# model -> its children whose subtree has more for the walk than keys and nulls: a
+# raw_check, or a model pydantic validates from Python (built on first use)
+_REST_CHILDREN: dict[type, dict[str, tuple[str, type]]] = {}
+
+
+def _rest_children(model: type) -> dict[str, tuple[str, type]]:
+    found = _REST_CHILDREN.get(model)
+    if found is None:
+        _REST_CHILDREN[model] = {}  # models do not nest themselves; this ends any loop
+        python = getattr(model, "WALK", {})
+        found = {
+            key: child
+            for key, child in (_LEVELS.get(model) or _level(model)).children.items()
+            if key in python or has_rest(child[1])
+        }
+        _REST_CHILDREN[model] = found
+    return found
+
+
+def has_rest(model: type) -> bool:
+    """Whether walking ``model``'s tree does more than report unknown and not-applied
+    keys and drop nulls: a ``raw_check`` runs, or a model is validated from Python."""
+    level = _LEVELS.get(model) or _level(model)
+    return level.raw_check is not None or bool(_rest_children(model))
+
+
+def rest_of_walk(model: type, data: dict, path: Path, issues: list[SpecIssue]) -> bool:
+    """For data that pydantic has shown to hold no unknown or not-applied key (and no
+    null, as the caller knows), what :func:`walk` would still do, in its order: the raw
+    checks, and the whole walk of the models pydantic validates from Python, which it
+    could not check. False when those have something to report (the caller then walks
+    everything); the raw checks' issues go to ``issues``."""
+    children = _rest_children(model)
+    if children:
+        python = getattr(model, "WALK", {})
+        for key, value in data.items():
+            child = children.get(key)
+            if child is None:
+                continue
+            here = path + (key,)
+            if key in python:
+                found: list[SpecIssue] = []
+                if _walk_child(child, value, here, found) is not value or found:
+                    return False
+                continue
+            shape, sub = child
+            if shape == ONE and isinstance(value, dict):
+                if not rest_of_walk(sub, value, here, issues):
+                    return False
+            elif shape == LIST and isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, dict) and not rest_of_walk(sub, item, here + (i,), issues):
+                        return False
+            elif shape == MAP and isinstance(value, dict):
+                for k, item in value.items():
+                    if isinstance(item, dict) and not rest_of_walk(sub, item, here + (k,), issues):
+                        return False
+    raw_check = (_LEVELS.get(model) or _level(model)).raw_check
+    if raw_check is not None:
+        raw_check(data, path, issues)
+    return True
 
 
 def na_keys(model: type) -> frozenset[str]:

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from deployments.spec import validate
 from deployments.spec.kinds import registry
-from deployments.spec.kinds.fastpath import fast_validator
 from deployments.spec.loader import NodeBudget, load_text
 
 REPO = Path(__file__).resolve().parents[3]
@@ -75,10 +74,43 @@ def test_a_clean_spec_skips_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [i.code for i in usual.issues] == ["spec-check-failed"]
 
 
-def test_kinds_whose_walk_checks_more_have_no_fast_validator() -> None:
-    for kind in ("S3", "CronJob", "Lambda"):  # raw_check, or models validated from Python
-        assert kind not in registry._FAST
-        assert fast_validator(registry.KINDS[kind].model) is None
+LAMBDA = {"runtime": "python3.12", "handler": "i.h", "code": {"zipFile": "x"}}
+
+
+@pytest.mark.parametrize(
+    ("env", "codes"),
+    [
+        ({"T": {"valueFrom": {"component": "t", "output": "arn"}}}, []),
+        ({"T": {"valueFrom": {"component": "t", "output": "arn"}, "typo": 1}}, ["unknown-field"]),
+        (
+            {"T": {"valueFrom": {"component": "t", "outptu": "arn"}}},
+            ["unknown-field", "missing-field"],
+        ),
+    ],
+)
+def test_what_pydantic_validates_from_python_is_still_walked(env: dict, codes: list) -> None:
+    """Lambda's environment values are validated by a Python validator (EnvRef), where
+    the fast validator cannot refuse an unknown key: the rest of the walk looks there."""
+    spec = {**LAMBDA, "environment": env}
+    result = registry.validate_spec("Lambda", spec, nulls=False)
+    assert sorted(i.code for i in result.issues) == sorted(codes)
+    _agree("Lambda", spec)
+
+
+@pytest.mark.parametrize(
+    ("kind", "spec", "path"),
+    [
+        ("S3", {"bucket": {"acl": "public-read"}}, ("bucket", "acl")),
+        ("CronJob", {"schedule": "rate(1 hour)", "lambda": {"component": "f"}, "command": ["x"]}, ("command",)),
+        ("Lambda", {**LAMBDA, "triggers": [{"type": "kinesis", "source": {"component": "k"}}]}, ("triggers", 0, "type")),
+    ],
+)  # fmt: skip
+def test_raw_checks_still_warn_on_the_fast_path(kind: str, spec: dict, path: tuple) -> None:
+    assert kind in registry._FAST
+    result = registry.validate_spec(kind, spec, nulls=False)
+    assert result.model is not None
+    assert ("not-applied", path) in [(i.code, i.path) for i in result.issues]
+    _agree(kind, spec)
 
 
 @pytest.mark.parametrize(
