@@ -289,7 +289,7 @@ def breakdown(files: dict[str, str]) -> None:
             load_text(name, text, NodeBudget()) for name, text in files.items()
         ],
         "kind schemas (pydantic)": lambda: [
-            kinds.validate_spec(c.kind, c.spec) for c in components
+            kinds.validate_spec(c.kind, c.spec, nulls=c.doc.nulls) for c in components
         ],
         "validate, all layers": lambda: validate(files),
         "plan": lambda: plan(result, None, environment="production"),
