@@ -181,8 +181,9 @@ def check_envelope(
             value = None
         texts[key] = value
 
-    labels = _string_map(doc, meta, "labels", report)
-    annotations = _string_map(doc, meta, "annotations", report)
+    # Most documents have neither: the call is only made for a map that is there.
+    labels = _string_map(doc, meta, "labels", report) if "labels" in meta else {}
+    annotations = _string_map(doc, meta, "annotations", report) if "annotations" in meta else {}
 
     spec = data.get("spec")
     if spec is None:

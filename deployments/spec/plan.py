@@ -233,12 +233,14 @@ def resource_config(stack: Stack, component: Component) -> dict[str, Any]:
 
 
 def _resource_config(region: str | None, component: Component) -> dict[str, Any]:
+    labels = component.labels
+    validated = component.validated  # = component.config(), a call and a property less
     return {
         "kind": component.kind,
         "service": component.service,
         "region": region,
-        "labels": dict(sorted(component.labels.items())),
-        "spec": component.config(),
+        "labels": dict(sorted(labels.items())) if len(labels) > 1 else dict(labels),
+        "spec": validated.config() if validated is not None else {},
     }
 
 
@@ -279,10 +281,11 @@ def _plan(
         configs[component.name] = (config, text if component.name in resources else b"", digest)
 
     desired = []
+    components, levels = stack.components, stack.graph.levels
     for name in stack.graph.order:
-        component = stack.components[name]
+        component = components[name]
         config, text, digest = configs[name]
-        level = stack.graph.levels[name]
+        level = levels[name]
         deps = tuple(sorted(component.depends_on))
         entry = resources.get(name)
         if entry is None:  # the common case, without building keyword arguments
