@@ -122,9 +122,7 @@ class RuledModel(SpecModel):
             model = handler(data)
         except ValidationError as exc:
             raise _partial_rules(cls, data, exc, handler) from None
-        if cls.check is not _NO_RULES:  # most kinds have no cross-field rule
-            checked(model)
-        return model
+        return checked(model) if has_rules(cls) else model  # most kinds have no such rule
 
 
 def checked(model: RuledModel) -> RuledModel:
